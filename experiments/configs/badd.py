@@ -1,0 +1,21 @@
+"""badd: binary addition, trained on operands of up to 20 bits, tested up to 2000 bits.
+
+  python -m ngpu_jax.main --config=experiments/configs/badd.py --workdir=runs/badd_s0 --config.seed=0
+
+The paper's setting (SPEC.md): m = 24, h = 4, 2 CGRUs per step, 6 relaxed sets, Adam 1e-3,
+clip 1, dropout 10%, curriculum from 1 to 20 digits; strict sequence error at 20, 25, 200 and
+2000 operand digits.
+Measured: see experiments/RESULTS.md (badd section) for every run of this config.
+"""
+
+from ngpu_jax.config import base_config
+
+
+def get_config():
+  c = base_config()
+  c.task = 'badd'
+  c.max_train_digits = 20
+  c.num_train_steps = 30000
+  c.eval_digits = (20, 25, 200, 2000)
+  c.eval_examples = (512, 512, 512, 8)
+  return c

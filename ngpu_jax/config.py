@@ -1,0 +1,57 @@
+"""The base configuration: every field, with what it does. Config files in
+experiments/configs/ start from `base_config()` and change what their run needs."""
+
+import ml_collections
+
+
+def base_config() -> ml_collections.ConfigDict:
+  c = ml_collections.ConfigDict()
+  c.task = 'badd'  # one of ngpu_jax.tasks.TASKS
+  c.seed = 0  # parameters, data, dropout and noise all follow from it
+  c.batch_size = 32  # global batch (all devices together)
+  c.num_train_steps = 20000
+  c.train_minutes = 0.0  # > 0: stop at the first log interval past this much training time
+  c.max_train_digits = 20  # longest training length, in the task's digits (badd: n = 2d + 1)
+  c.bucket_step = 8  # training widths are compiled in multiples of this (and the max width)
+
+  # Length curriculum (SPEC.md section 3): every `curriculum_every` steps a fresh batch at the
+  # current length is decoded without dropout; below `curriculum_bound` sequence error the
+  # length grows by one digit.
+  c.curriculum_start = 1
+  c.curriculum_bound = 0.1
+  c.curriculum_every = 50  # also the logging interval
+  c.checkpoint_every = 500  # a multiple of curriculum_every
+
+  # Optimisation.
+  c.learning_rate = 1e-3
+  c.adam_eps = 1e-4
+  c.lr_decay = 0.98  # learning rate x this when an interval's loss exceeds the 3 before it
+  c.grad_clip = 1.0  # global gradient norm
+  c.grad_noise_scale = 0.0  # gradient noise variance = scale * train seq error / sqrt(step)
+  c.dropout = 0.1  # on the state, every step
+
+  # Relaxation (SPEC.md section 2): pull(level) = min(pull_start * pull_factor**level, pull_cap),
+  # level = curriculum advances; the sets are merged into one at max_train_digits.
+  c.pull_start = 0.0005
+  c.pull_factor = 1.2
+  c.pull_cap = 0.1
+
+  # Evaluation after training: strict/lenient sequence error and symbol error per length.
+  c.eval_digits = (20, 25, 200, 2000)
+  c.eval_examples = (512, 512, 512, 8)  # one count per eval_digits entry
+  c.eval_batch_size = 32
+
+  # The model (ngpu_jax.model.ModelConfig).
+  c.model = ml_collections.ConfigDict()
+  c.model.vocab_size = 14
+  c.model.nmaps = 24  # feature maps m
+  c.model.height = 4  # rows h of the state
+  c.model.kernel_width = 3
+  c.model.kernel_height = 3
+  c.model.layers = 2  # CGRUs per step
+  c.model.relax_sets = 6  # r; 1 turns the relaxation off
+  c.model.steps_per_symbol = 1
+  c.model.cutoff = 1.2
+  c.model.init_scale = 1.8
+  c.model.embed_scale = 1.7
+  return c

@@ -1,0 +1,115 @@
+"""Error rates by length (SPEC.md section 5).
+
+strict sequence error  : fraction of examples with any wrong symbol at any position of their
+                         width, padding included (the headline metric);
+lenient sequence error : the original code's: only positions whose target is not padding;
+symbol error           : wrong symbols over target symbols (positions whose target is not
+                         padding).
+
+Long lengths run in chunks of `batch_size` examples; a forward pass keeps only the current
+state, so memory does not grow with the number of steps.
+"""
+
+import json
+import os
+import time
+
+import jax.numpy as jnp
+import numpy as np
+
+from ngpu_jax import model, tasks
+
+EVAL_STREAM = 1  # seeds eval data apart from training data: default_rng([seed, EVAL_STREAM, d])
+
+
+def error_counts(predictions_BxN, targets_BxN, lengths_B) -> dict:
+  """Counts (numpy) of strict and lenient sequence errors and symbol errors."""
+  predictions_BxN, targets_BxN = np.asarray(predictions_BxN), np.asarray(targets_BxN)
+  n = targets_BxN.shape[1]
+  inside = np.arange(n)[None, :] < np.asarray(lengths_B)[:, None]
+  wrong = (predictions_BxN != targets_BxN) & inside
+  answer = (targets_BxN != tasks.PAD) & inside
+  return {
+      'seq_errors': int(wrong.any(axis=1).sum()),
+      'seq_errors_lenient': int((wrong & answer).any(axis=1).sum()),
+      'symbol_errors': int((wrong & answer).sum()),
+      'symbols': int(answer.sum()),
+      'examples': int(predictions_BxN.shape[0]),
+  }
+
+
+def rates(counts: dict) -> dict:
+  examples = max(counts['examples'], 1)
+  return {
+      'seq_error': counts['seq_errors'] / examples,
+      'seq_error_lenient': counts['seq_errors_lenient'] / examples,
+      'symbol_error': counts['symbol_errors'] / max(counts['symbols'], 1),
+      'examples': counts['examples'],
+  }
+
+
+def predict(params, inputs_BxN, cfg: model.ModelConfig, batch_size: int) -> np.ndarray:
+  """Argmax predictions [B, N], every example at the full width N, `batch_size` at a time.
+
+  The last chunk is padded with copies of its first row so every chunk has one shape
+  (one compilation per width).
+  """
+  inputs_BxN = np.asarray(inputs_BxN, np.int32)
+  b, n = inputs_BxN.shape
+  out = np.zeros((b, n), np.int32)
+  for start in range(0, b, batch_size):
+    chunk = inputs_BxN[start:start + batch_size]
+    rows = chunk.shape[0]
+    if rows < batch_size and b > batch_size:
+      chunk = np.concatenate([chunk, np.repeat(chunk[:1], batch_size - rows, axis=0)])
+    lengths = jnp.full((chunk.shape[0],), n, jnp.int32)
+    logits = model.predict_logits(params, jnp.asarray(chunk), lengths, cfg)
+    out[start:start + rows] = np.asarray(jnp.argmax(logits, axis=-1))[:rows]
+  return out
+
+
+def evaluate_digits(params, cfg, task: tasks.Task, digits: int, examples: int, batch_size: int,
+                    seed: int) -> dict:
+  """Error rates at one length on `examples` fresh random examples."""
+  rng = np.random.default_rng([seed, EVAL_STREAM, digits])
+  inputs, targets = tasks.sample(task, digits, examples, rng)
+  predictions = predict(params, inputs, cfg, batch_size)
+  lengths = np.full((examples,), inputs.shape[1])
+  return rates(error_counts(predictions, targets, lengths))
+
+
+def evaluate_lengths(params, cfg, task, digits_list, examples_list, batch_size, seed,
+                     log=print) -> dict:
+  """{digits: rates} for every length; logs one line per length as it finishes."""
+  if len(digits_list) != len(examples_list):
+    raise ValueError(f'eval_digits has {len(digits_list)} entries but eval_examples has '
+                     f'{len(examples_list)}; give one example count per length')
+  results = {}
+  for digits, examples in zip(digits_list, examples_list):
+    start = time.time()
+    results[int(digits)] = evaluate_digits(params, cfg, task, digits, examples, batch_size, seed)
+    r = results[int(digits)]
+    log(f'eval {task.name} digits={digits} (n={task.length(digits)}): '
+        f'seq_error={r["seq_error"]:.4f} on {examples} examples ({time.time() - start:.1f} s)')
+  return results
+
+
+def format_table(task: tasks.Task, results: dict) -> str:
+  lines = [f'{"digits":>7} {"n":>6} {"examples":>8} {"seq_error":>10} {"lenient":>8} '
+           f'{"symbol_err":>10}  ({task.name}, strict sequence error is the headline)']
+  for digits, r in results.items():
+    lines.append(f'{digits:>7} {task.length(int(digits)):>6} {r["examples"]:>8} '
+                 f'{r["seq_error"]:>10.4f} {r["seq_error_lenient"]:>8.4f} '
+                 f'{r["symbol_error"]:>10.6f}')
+  return '\n'.join(lines)
+
+
+def write_json(workdir: str, results: dict) -> str:
+  """workdir/eval.json: {"digits": {seq_error, seq_error_lenient, symbol_error, examples}}."""
+  path = os.path.join(workdir, 'eval.json')
+  payload = {str(d): r for d, r in results.items()}
+  tmp = path + '.tmp'
+  with open(tmp, 'w') as f:
+    json.dump(payload, f, indent=1)
+  os.replace(tmp, path)
+  return path

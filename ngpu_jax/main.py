@@ -1,0 +1,68 @@
+"""Command line: train or evaluate a Neural GPU.
+
+  python -m ngpu_jax.main --config=experiments/configs/badd.py --workdir=DIR \
+      [--mode=train|eval] [--config.FIELD=VALUE ...]
+
+train: trains (resuming from DIR's latest checkpoint if there is one), then evaluates at
+       config.eval_digits, prints the table and writes DIR/eval.json.
+eval:  evaluates DIR's latest checkpoint at config.eval_digits (the config must describe the
+       same task and model as DIR's run).
+Errors in the input are reported on one line on stderr, with exit status 2.
+"""
+
+import sys
+
+from absl import app, flags, logging
+from ml_collections import config_flags
+
+from ngpu_jax import evaluate, inference, tasks, train
+
+_CONFIG = config_flags.DEFINE_config_file(
+    'config', None, 'Config file, e.g. experiments/configs/badd.py; fields can be changed with '
+    '--config.FIELD=VALUE (sequences as tuples: --config.eval_digits="(20,200)").',
+    lock_config=True)
+_WORKDIR = flags.DEFINE_string('workdir', None, 'Run directory: checkpoints, metrics.jsonl, '
+                               'eval.json. A run on a workdir with a checkpoint resumes it.')
+_MODE = flags.DEFINE_enum('mode', 'train', ['train', 'eval'],
+                          'train: train then evaluate; eval: evaluate the workdir\'s model.')
+
+
+def evaluate_workdir(config, workdir: str) -> dict:
+  train.check_config(config)
+  train.check_matches_workdir(workdir, config)
+  predictor = inference.load(workdir)
+  task = tasks.get(config.task)
+  print(f'evaluating {workdir} (step {predictor.step})', flush=True)
+  results = evaluate.evaluate_lengths(predictor.params, predictor.model_config, task,
+                                      config.eval_digits, config.eval_examples,
+                                      config.eval_batch_size, config.seed)
+  evaluate.write_json(workdir, results)
+  print(evaluate.format_table(task, results), flush=True)
+  return results
+
+
+def main(argv):
+  if len(argv) > 1:
+    raise app.UsageError(f'unexpected arguments: {" ".join(argv[1:])}')
+  logging.set_verbosity(logging.WARNING)  # orbax logs every checkpoint step at INFO
+  config = _CONFIG.value
+  try:
+    if config is None:
+      raise ValueError('--config is required, e.g. --config=experiments/configs/default.py')
+    if not _WORKDIR.value:
+      raise ValueError('--workdir is required, e.g. --workdir=/tmp/ngpu_run')
+    if _MODE.value == 'train':
+      train.train_and_evaluate(config, _WORKDIR.value, log=lambda s: print(s, flush=True))
+    else:
+      evaluate_workdir(config, _WORKDIR.value)
+  except ValueError as e:
+    print(f'ngpu-jax: error: {e}', file=sys.stderr)
+    sys.exit(2)
+
+
+def run():
+  app.run(main)
+
+
+if __name__ == '__main__':
+  run()

@@ -1,0 +1,171 @@
+"""The Neural GPU's tasks: encoding, deterministic samplers and exact answers.
+
+Encoding (SPEC.md section 4), shared by training, evaluation, prediction and tests:
+  0 = padding, digit v -> v + 1, '+' -> 11, '*' -> 12; vocabulary size 14.
+  Numbers are written least-significant digit first; operands may have leading zeros.
+  Targets are padded with 0 to the input's length.
+
+"digits" is the task's own size: operand digits for arithmetic tasks (input length 2d + 1),
+the sequence length n for copy, rev, dup and sort.
+"""
+
+import dataclasses
+
+import numpy as np
+
+PAD = 0
+PLUS = 11
+TIMES = 12
+VOCAB_SIZE = 14
+
+
+@dataclasses.dataclass(frozen=True)
+class Task:
+  """One task. `base` is the digit base (arithmetic) or the number of symbols K (others)."""
+  name: str
+  kind: str  # 'add', 'mul', 'copy', 'rev', 'dup' or 'sort'
+  base: int
+
+  @property
+  def is_arithmetic(self) -> bool:
+    return self.kind in ('add', 'mul')
+
+  @property
+  def min_digits(self) -> int:
+    return 2 if self.kind == 'dup' else 1
+
+  def length(self, digits: int) -> int:
+    """Input width n of an example of `digits` digits."""
+    digits = check_digits(self, digits)
+    return 2 * digits + 1 if self.is_arithmetic else digits
+
+
+TASKS = {
+    t.name: t for t in [
+        Task('copy', 'copy', 2),
+        Task('rev', 'rev', 2),
+        Task('dup', 'dup', 2),
+        Task('sort', 'sort', 2),
+        Task('badd', 'add', 2),
+        Task('qadd', 'add', 4),
+        Task('dadd', 'add', 10),
+        Task('bmul', 'mul', 2),
+        Task('qmul', 'mul', 4),
+        Task('dmul', 'mul', 10),
+    ]
+}
+
+
+def get(name: str) -> Task:
+  if name not in TASKS:
+    raise ValueError(f'unknown task {name!r}; choose one of: {", ".join(TASKS)}')
+  return TASKS[name]
+
+
+def check_digits(task: Task, digits) -> int:
+  if isinstance(digits, bool) or not isinstance(digits, (int, np.integer)):
+    raise ValueError(f'digits must be an integer >= {task.min_digits} for task {task.name}, '
+                     f'got {digits!r}')
+  if digits < task.min_digits:
+    raise ValueError(f'digits must be >= {task.min_digits} for task {task.name}, got {digits}')
+  return int(digits)
+
+
+def digits_to_int(digits_lsd_first, base: int) -> int:
+  """Digit values (not symbols), least-significant first, to a Python int."""
+  digits = np.asarray(digits_lsd_first, dtype=np.int64)
+  if digits.size == 0:
+    return 0
+  if base <= 10:
+    return int(''.join(map(str, digits[::-1].tolist())), base)
+  return sum(int(d) * base**i for i, d in enumerate(digits.tolist()))
+
+
+def int_to_digits(value: int, base: int) -> list:
+  """A non-negative Python int to digit values, least-significant first, at least one."""
+  if value < 0:
+    raise ValueError(f'value must be >= 0, got {value}')
+  if base == 2:
+    text = format(value, 'b')
+  elif base == 10:
+    text = str(value)
+  elif base == 4:
+    bits = format(value, 'b')
+    bits = '0' * (len(bits) % 2) + bits
+    text = ''.join(str(int(bits[i:i + 2], 2)) for i in range(0, len(bits), 2))
+  else:
+    out = []
+    while True:
+      value, d = divmod(value, base)
+      out.append(d)
+      if value == 0:
+        return out
+  return [int(c) for c in reversed(text)]
+
+
+def row_to_int(row, base: int) -> int:
+  """A target row of symbols (LSD first, then padding) to the integer it encodes.
+
+  Reads symbols up to the first padding; raises ValueError on a non-digit symbol there.
+  """
+  row = np.asarray(row)
+  end = np.flatnonzero(row == PAD)
+  digits = row[:end[0]] if end.size else row
+  if np.any((digits < 1) | (digits > base)):
+    raise ValueError(f'row holds symbols that are not base-{base} digits: {digits.tolist()}')
+  return digits_to_int(digits - 1, base)
+
+
+def solve(task: Task, inputs_BxN: np.ndarray) -> np.ndarray:
+  """The exact targets for a batch of inputs, computed with Python ints."""
+  inputs_BxN = np.asarray(inputs_BxN)
+  targets = np.zeros_like(inputs_BxN, dtype=np.int32)
+  n = inputs_BxN.shape[1]
+  for i, row in enumerate(inputs_BxN):
+    if task.is_arithmetic:
+      op = PLUS if task.kind == 'add' else TIMES
+      where = np.flatnonzero(row == op)
+      if where.size != 1:
+        raise ValueError(f'input row {i} must hold exactly one operator symbol {op}')
+      a = digits_to_int(row[:where[0]] - 1, task.base)
+      b_digits = row[where[0] + 1:]
+      b_digits = b_digits[b_digits != PAD]
+      b = digits_to_int(b_digits - 1, task.base)
+      value = a + b if task.kind == 'add' else a * b
+      out = np.asarray(int_to_digits(value, task.base)) + 1
+    else:
+      symbols = row[row != PAD]
+      if task.kind == 'copy':
+        out = symbols
+      elif task.kind == 'rev':
+        out = symbols[::-1]
+      elif task.kind == 'dup':
+        out = np.concatenate([symbols, symbols])
+      else:  # sort
+        out = np.sort(symbols)
+    if out.size > n:
+      raise ValueError(f'the answer to row {i} needs {out.size} symbols but the row has {n}')
+    targets[i, :out.size] = out
+  return targets
+
+
+def sample(task: Task, digits: int, batch_size: int, rng: np.random.Generator):
+  """A batch of random examples: (inputs_BxN, targets_BxN), int32, N = task.length(digits).
+
+  Deterministic: the same generator state gives the same batch on every machine (numpy's
+  PCG64 is platform independent).
+  """
+  n = task.length(digits)
+  if task.is_arithmetic:
+    d = digits
+    a = rng.integers(0, task.base, size=(batch_size, d)) + 1
+    b = rng.integers(0, task.base, size=(batch_size, d)) + 1
+    op = np.full((batch_size, 1), PLUS if task.kind == 'add' else TIMES)
+    inputs = np.concatenate([a, op, b], axis=1)
+  else:
+    k = n // 2 if task.kind == 'dup' else n
+    inputs = np.zeros((batch_size, n), dtype=np.int64)
+    inputs[:, :k] = rng.integers(1, task.base + 1, size=(batch_size, k))
+  inputs = inputs.astype(np.int32)
+  return inputs, solve(task, inputs)
+

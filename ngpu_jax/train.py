@@ -1,0 +1,331 @@
+"""Training: masked cross-entropy + pull penalty, clip -> gradient noise -> Adam, the length
+curriculum, relaxation pull/merge, learning-rate decay, checkpoints and the final evaluation.
+
+`train_and_evaluate(config, workdir)` is the whole run, from Python, a notebook or the CLI.
+Randomness is a pure function of (seed, step): the data of step t come from
+numpy's default_rng([seed, t]), dropout and gradient noise from fold_in(key(seed), t). A run
+resumed from a checkpoint therefore continues exactly as the uninterrupted one.
+"""
+
+import dataclasses
+import functools
+import json
+import math
+import os
+import time
+
+import jax
+import jax.numpy as jnp
+import ml_collections
+import numpy as np
+import optax
+
+from ngpu_jax import checkpoint, curriculum, evaluate, model, relaxation, tasks
+
+CURRICULUM_STREAM = 2  # seeds the curriculum's check batches: default_rng([seed, 2, step])
+
+
+def model_config(config: ml_collections.ConfigDict) -> model.ModelConfig:
+  return model.ModelConfig(**config.model.to_dict())
+
+
+def check_config(config) -> tasks.Task:
+  """Validates the fields a run depends on; returns the task. Raises ValueError."""
+  task = tasks.get(config.task)
+  model_config(config)
+  tasks.check_digits(task, config.max_train_digits)
+  tasks.check_digits(task, config.curriculum_start)
+  if config.curriculum_start > config.max_train_digits:
+    raise ValueError(f'curriculum_start ({config.curriculum_start}) must be <= max_train_digits '
+                     f'({config.max_train_digits})')
+  for d in config.eval_digits:
+    tasks.check_digits(task, d)
+  if len(config.eval_digits) != len(config.eval_examples):
+    raise ValueError(f'eval_digits has {len(config.eval_digits)} entries but eval_examples has '
+                     f'{len(config.eval_examples)}; give one example count per length')
+  for name in ('batch_size', 'eval_batch_size', 'curriculum_every', 'checkpoint_every',
+               'bucket_step'):
+    if int(config[name]) < 1:
+      raise ValueError(f'{name} must be >= 1, got {config[name]}')
+  if config.num_train_steps < 0:
+    raise ValueError(f'num_train_steps must be >= 0, got {config.num_train_steps}')
+  if config.checkpoint_every % config.curriculum_every:
+    raise ValueError(f'checkpoint_every ({config.checkpoint_every}) must be a multiple of '
+                     f'curriculum_every ({config.curriculum_every})')
+  if not 0.0 <= config.dropout < 1.0:
+    raise ValueError(f'dropout must be in [0, 1), got {config.dropout}')
+  if config.grad_noise_scale < 0:
+    raise ValueError(f'grad_noise_scale must be >= 0, got {config.grad_noise_scale}')
+  return task
+
+
+def bucket(n: int, n_max: int, step: int) -> int:
+  """The compiled width for an example of width n: the next multiple of `step`, at most n_max."""
+  return min(-(-n // step) * step, n_max)
+
+
+def gradient_noise() -> optax.GradientTransformationExtraArgs:
+  """Adds N(0, noise_std^2) to every gradient entry; noise_std and noise_key are extra args."""
+
+  def init_fn(params):
+    del params
+    return optax.EmptyState()
+
+  def update_fn(updates, state, params=None, *, noise_std, noise_key, **extra_args):
+    del params, extra_args
+    leaves, treedef = jax.tree.flatten(updates)
+    keys = jax.random.split(noise_key, len(leaves))
+    noisy = [g + noise_std * jax.random.normal(k, g.shape, g.dtype) for g, k in zip(leaves, keys)]
+    return jax.tree.unflatten(treedef, noisy), state
+
+  return optax.GradientTransformationExtraArgs(init_fn, update_fn)
+
+
+def make_optimizer(config) -> optax.GradientTransformationExtraArgs:
+  """clip by global norm -> gradient noise -> Adam (learning rate kept in the state, so the
+  decay on stalls is checkpointed with it)."""
+  return optax.chain(
+      optax.clip_by_global_norm(config.grad_clip),
+      gradient_noise(),
+      optax.inject_hyperparams(optax.adam)(learning_rate=config.learning_rate,
+                                           eps=config.adam_eps))
+
+
+def masked_cross_entropy(logits_BxNxV, targets_BxN, lengths_B):
+  """Mean cross-entropy over the positions inside each example's width (padding included:
+  the model must also learn to write padding after the answer)."""
+  inside = jnp.arange(targets_BxN.shape[1])[None, :] < lengths_B[:, None]
+  ce = optax.softmax_cross_entropy_with_integer_labels(logits_BxNxV, targets_BxN)
+  return jnp.sum(ce * inside) / jnp.maximum(jnp.sum(inside), 1)
+
+
+def strict_seq_error(logits_BxNxV, targets_BxN, lengths_B):
+  inside = jnp.arange(targets_BxN.shape[1])[None, :] < lengths_B[:, None]
+  wrong = (jnp.argmax(logits_BxNxV, -1) != targets_BxN) & inside
+  return jnp.mean(wrong.any(axis=1).astype(jnp.float32))
+
+
+def train_step_fn(cfg: model.ModelConfig, tx, dropout_rate: float, conv_impl='matmul'):
+  """The pure train step (state, batch, key, pull, noise_scale, step) -> (state, metrics).
+
+  state = {'params', 'opt_state'}; jit it (train_and_evaluate does, with the state donated).
+  """
+
+  def step_fn(state, inputs_BxN, targets_BxN, lengths_B, key, pull, noise_scale, step):
+    dropout_key, noise_key = jax.random.split(key)
+
+    def loss_fn(params):
+      logits = model.forward(params, inputs_BxN, lengths_B, cfg, dropout_rate=dropout_rate,
+                             dropout_key=dropout_key, conv_impl=conv_impl)
+      ce = masked_cross_entropy(logits, targets_BxN, lengths_B)
+      return ce + pull * relaxation.pull_penalty(params), (ce, logits)
+
+    (_, (ce, logits)), grads = jax.value_and_grad(loss_fn, has_aux=True)(state['params'])
+    seq_error = strict_seq_error(logits, targets_BxN, lengths_B)
+    # The paper's gradient noise: variance noise_scale * seq_error / sqrt(step).
+    noise_std = jnp.sqrt(noise_scale * seq_error / jnp.sqrt(step + 1.0))
+    updates, opt_state = tx.update(grads, state['opt_state'], state['params'],
+                                   noise_std=noise_std, noise_key=noise_key)
+    params = optax.apply_updates(state['params'], updates)
+    metrics = {'loss': ce, 'seq_error': seq_error, 'grad_norm': optax.tree_utils.tree_norm(grads)}
+    return {'params': params, 'opt_state': opt_state}, metrics
+
+  return step_fn
+
+
+def learning_rate(opt_state) -> float:
+  return float(opt_state[-1].hyperparams['learning_rate'])
+
+
+def set_learning_rate(opt_state, value: float):
+  """opt_state with Adam's learning rate replaced (optax.inject_hyperparams keeps it there)."""
+  adam = opt_state[-1]
+  hyperparams = {**adam.hyperparams,
+                 'learning_rate': jnp.asarray(value, adam.hyperparams['learning_rate'].dtype)}
+  return (*opt_state[:-1], adam._replace(hyperparams=hyperparams))
+
+
+def initial_state(config, cfg, tx, merged: bool):
+  params = model.init_params(jax.random.key(config.seed), cfg)
+  if merged:
+    params = relaxation.merge(params)
+  return {'params': params, 'opt_state': tx.init(params)}
+
+
+def read_config(workdir: str):
+  """The config a workdir was trained with (workdir/config.json), or None."""
+  path = os.path.join(workdir, 'config.json')
+  if not os.path.exists(path):
+    return None
+  with open(path) as f:
+    return ml_collections.ConfigDict(json.load(f))
+
+
+def check_matches_workdir(workdir: str, config) -> None:
+  """Raises ValueError when the workdir holds a run of another task or model."""
+  old = read_config(workdir)
+  if old is None:
+    return
+  if old.task != config.task:
+    raise ValueError(f'workdir {workdir} holds a task={old.task!r} run but the config says '
+                     f'task={config.task!r}; use another --workdir')
+  for field, value in old.model.items():
+    if config.model.get(field) != value:
+      raise ValueError(f'workdir {workdir} holds a model with model.{field}={value!r} but the '
+                       f'config says model.{field}={config.model.get(field)!r}; use another '
+                       f'--workdir or the same model settings')
+
+
+def save_config(workdir: str, config) -> None:
+  """workdir/config.json, after checking that the workdir holds no other task or model."""
+  check_matches_workdir(workdir, config)
+  path = os.path.join(workdir, 'config.json')
+  tmp = path + '.tmp'
+  with open(tmp, 'w') as f:
+    f.write(config.to_json(indent=1))
+  os.replace(tmp, path)
+
+
+def prepare_workdir(workdir: str) -> str:
+  if not workdir:
+    raise ValueError('a workdir is needed: pass --workdir=DIR')
+  workdir = os.path.abspath(workdir)
+  try:
+    os.makedirs(workdir, exist_ok=True)
+  except OSError as e:
+    raise ValueError(f'cannot create workdir {workdir}: {e.strerror}') from None
+  if not os.access(workdir, os.W_OK):
+    raise ValueError(f'workdir {workdir} is not writable; choose another --workdir')
+  return workdir
+
+
+def _log_line(record: dict) -> str:
+  eta = record['time_left_s']
+  return (f"step {record['step']:>6}  digits<= {record['cur']:>3}  "
+          f"loss {record['loss']:.4f}  train_seq_err {record['train_seq_error']:.3f}  "
+          f"check_seq_err@{record['cur_checked']} {record['check_seq_error']:.3f}  "
+          f"pull {record['pull']:.5f}  lr {record['learning_rate']:.2e}  "
+          f"{record['steps_per_s']:.2f} steps/s  left {int(eta) // 60}m{int(eta) % 60:02d}s"
+          + ('  [advance]' if record['advanced'] else '') + ('  [merged]' if record['merged_now'] else ''))
+
+
+def train_and_evaluate(config, workdir: str, log=print) -> dict:
+  """Trains (resuming from the workdir's latest checkpoint), then evaluates at
+  config.eval_digits; returns the evaluation results {digits: rates}."""
+  task = check_config(config)
+  cfg = model_config(config)
+  workdir = prepare_workdir(workdir)
+  save_config(workdir, config)
+  tx = make_optimizer(config)
+  ckpts = checkpoint.Checkpoints(workdir)
+  n_max = task.length(config.max_train_digits)
+  pull_of = relaxation.pull_schedule(config.pull_start, config.pull_factor, config.pull_cap)
+
+  latest = ckpts.latest_step()
+  if latest is None:
+    progress = {'step': 0, 'curriculum': curriculum.init_state(config.curriculum_start),
+                'losses': [], 'wall_s': 0.0}
+    state = initial_state(config, cfg, tx, merged=False)
+  else:
+    progress = ckpts.progress(latest)
+    template = initial_state(config, cfg, tx, progress['curriculum']['merged'])
+    state = dict(zip(('params', 'opt_state'),
+                     ckpts.restore(latest, template['params'], template['opt_state'])))
+    log(f'resumed from {ckpts.directory}/{latest} (step {progress["step"]})')
+
+  step_fn = jax.jit(train_step_fn(cfg, tx, config.dropout), donate_argnums=0)
+  check_logits = jax.jit(functools.partial(model.forward, cfg=cfg))
+  base_key = jax.random.key(config.seed)
+  metrics_path = os.path.join(workdir, 'metrics.jsonl')
+  sums = None
+  interval_start, interval_step = time.time(), progress['step']
+  log(f'training {task.name}: {config.num_train_steps} steps, batch {config.batch_size}, '
+      f'digits up to {config.max_train_digits} (n={n_max}), workdir {workdir}')
+
+  while progress['step'] < config.num_train_steps:
+    step = progress['step']
+    cur_state = progress['curriculum']
+    rng = np.random.default_rng([config.seed, step])
+    digits = curriculum.sample_digits(cur_state, task.min_digits, config.max_train_digits, rng)
+    inputs, targets = tasks.sample(task, digits, config.batch_size, rng)
+    n = inputs.shape[1]
+    width = bucket(n, n_max, config.bucket_step)
+    pad = ((0, 0), (0, width - n))
+    pull = pull_of(cur_state['advances'])
+    state, metrics = step_fn(state, np.pad(inputs, pad), np.pad(targets, pad),
+                             np.full((config.batch_size,), n, np.int32),
+                             jax.random.fold_in(base_key, step), pull,
+                             config.grad_noise_scale, step)
+    sums = metrics if sums is None else jax.tree.map(jnp.add, sums, metrics)
+    progress = {**progress, 'step': step + 1}
+    if (step + 1) % config.curriculum_every:
+      if step + 1 == config.num_train_steps:  # the last, partial interval: keep its state
+        progress['wall_s'] += time.time() - interval_start
+        ckpts.save(step + 1, state['params'], state['opt_state'], progress)
+      continue
+
+    # Interval end: read metrics, check the curriculum, decay the learning rate, log.
+    steps_done = step + 1 - interval_step
+    means = {k: float(v) / steps_done for k, v in sums.items()}
+    if not math.isfinite(means['loss']):
+      raise FloatingPointError(f'training loss is {means["loss"]} at step {step + 1}; '
+                               'lower learning_rate or raise grad_clip')
+    sums = None
+    checked = cur_state['cur']
+    check_rng = np.random.default_rng([config.seed, CURRICULUM_STREAM, step + 1])
+    x, y = tasks.sample(task, checked, config.batch_size, check_rng)
+    width = bucket(x.shape[1], n_max, config.bucket_step)
+    pad = ((0, 0), (0, width - x.shape[1]))
+    lengths = np.full((config.batch_size,), x.shape[1], np.int32)
+    logits = check_logits(state['params'], np.pad(x, pad), lengths)
+    check_error = float(strict_seq_error(logits, np.pad(y, pad), lengths))
+    new_cur = curriculum.advance(cur_state, check_error, config.curriculum_bound,
+                                 config.max_train_digits)
+    advanced = new_cur is not cur_state
+    merged_now = False
+    if advanced and pull >= config.pull_cap and not new_cur['merged']:
+      state = {**state, 'params': relaxation.average_sets(state['params'])}
+    if advanced and new_cur['cur'] >= config.max_train_digits and not new_cur['merged']:
+      state = {'params': relaxation.merge(state['params']),
+               'opt_state': relaxation.merge(state['opt_state'])}
+      new_cur = {**new_cur, 'merged': True}
+      merged_now = True
+    losses = progress['losses'] + [means['loss']]
+    lr = learning_rate(state['opt_state'])
+    if len(losses) > 3 and losses[-1] > max(losses[-4:-1]):
+      lr *= config.lr_decay
+      state = {**state, 'opt_state': set_learning_rate(state['opt_state'], lr)}
+    now = time.time()
+    rate = steps_done / max(now - interval_start, 1e-9)
+    progress = {**progress, 'curriculum': new_cur, 'losses': losses[-4:],
+                'wall_s': progress['wall_s'] + now - interval_start}
+    record = {'step': step + 1, 'cur': new_cur['cur'], 'cur_checked': checked,
+              'loss': means['loss'], 'train_seq_error': means['seq_error'],
+              'grad_norm': means['grad_norm'], 'check_seq_error': check_error,
+              'pull': float(pull_of(new_cur['advances'])), 'learning_rate': lr,
+              'steps_per_s': rate, 'wall_s': progress['wall_s'],
+              'time_left_s': (config.num_train_steps - step - 1) / rate,
+              'advanced': advanced, 'merged_now': merged_now}
+    with open(metrics_path, 'a') as f:
+      f.write(json.dumps(record) + '\n')
+    log(_log_line(record))
+    out_of_time = 0 < config.train_minutes * 60 <= progress['wall_s']
+    if ((step + 1) % config.checkpoint_every == 0 or step + 1 == config.num_train_steps
+        or out_of_time):
+      ckpts.save(step + 1, state['params'], state['opt_state'], progress)
+    if out_of_time:
+      log(f'stopping: {config.train_minutes} minutes of training reached (train_minutes)')
+      break
+    interval_start, interval_step = time.time(), step + 1
+
+  ckpts.wait()
+  ckpts.close()
+  log(f'trained {progress["step"]} steps in {progress["wall_s"]:.0f} s of training; '
+      f'curriculum at {progress["curriculum"]["cur"]} digits, '
+      f'{"merged into one parameter set" if progress["curriculum"]["merged"] else "relaxed sets not merged"}')
+  results = evaluate.evaluate_lengths(state['params'], cfg, task, config.eval_digits,
+                                      config.eval_examples, config.eval_batch_size,
+                                      config.seed, log=log)
+  evaluate.write_json(workdir, results)
+  log(evaluate.format_table(task, results))
+  return results

@@ -1,0 +1,43 @@
+import numpy as np
+import pytest
+
+import ngpu_jax
+from ngpu_jax import tasks, train
+from conftest import tiny_config
+
+
+@pytest.fixture(scope='module')
+def trained(tmp_path_factory):
+  workdir = tmp_path_factory.mktemp('run')
+  train.train_and_evaluate(tiny_config(num_train_steps=10), str(workdir), log=lambda s: None)
+  return workdir
+
+
+def test_load_and_predict_any_length(trained):
+  predictor = ngpu_jax.load(str(trained))
+  assert predictor.task == 'badd' and predictor.step == 10
+  for digits in (1, 6, 30):
+    x, _ = tasks.sample(tasks.get('badd'), digits, 3, np.random.default_rng(0))
+    out = predictor.predict(x)
+    assert out.shape == x.shape and out.dtype == np.int32
+    assert out.min() >= 0 and out.max() < 14
+
+
+@pytest.mark.parametrize('inputs,message', [
+    (np.array([[1, 2, 14]]), 'symbol id 14, outside the vocabulary'),
+    (np.array([[1, -1, 2]]), 'symbol id -1'),
+    (np.array([[1.0, 2.0]]), 'integer array'),
+    (np.array([1, 2, 3]), r'shape \[batch, n\]'),
+    (np.zeros((1, 0), np.int32), r'shape \[batch, n\]'),
+    ([['1', '2']], 'integer array'),
+])
+def test_bad_predict_inputs(trained, inputs, message):
+  with pytest.raises(ValueError, match=message):
+    ngpu_jax.load(str(trained)).predict(inputs)
+
+
+def test_load_without_a_model(tmp_path):
+  with pytest.raises(ValueError, match='holds no trained model'):
+    ngpu_jax.load(str(tmp_path))
+  with pytest.raises(ValueError, match='holds no trained model'):
+    ngpu_jax.load(str(tmp_path / 'missing'))

@@ -1,0 +1,63 @@
+"""The command line as a user runs it: one-line errors with exit status 2, no traceback."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TINY = ['--config.num_train_steps=10', '--config.max_train_digits=2', '--config.batch_size=4',
+        '--config.curriculum_every=5', '--config.checkpoint_every=5',
+        '--config.eval_digits=(2,4)', '--config.eval_examples=(4,4)', '--config.model.nmaps=8',
+        '--config.model.relax_sets=2']
+
+
+def _cli(*args):
+  env = dict(os.environ, JAX_PLATFORMS='cpu')
+  return subprocess.run([sys.executable, '-m', 'ngpu_jax.main',
+                         '--config=experiments/configs/default.py', *args],
+                        cwd=ROOT, capture_output=True, text=True, env=env, timeout=300)
+
+
+@pytest.fixture(scope='module')
+def trained(tmp_path_factory):
+  workdir = str(tmp_path_factory.mktemp('cli'))
+  result = _cli(f'--workdir={workdir}', *TINY)
+  assert result.returncode == 0, result.stderr
+  return workdir, result
+
+
+def test_train_prints_table_and_writes_eval(trained):
+  workdir, result = trained
+  assert 'seq_error' in result.stdout and 'step     10' in result.stdout
+  assert set(json.load(open(os.path.join(workdir, 'eval.json')))) == {'2', '4'}
+
+
+def test_eval_mode(trained):
+  workdir, _ = trained
+  result = _cli(f'--workdir={workdir}', '--mode=eval', *TINY)
+  assert result.returncode == 0, result.stderr
+  assert 'evaluating' in result.stdout and 'seq_error' in result.stdout
+
+
+@pytest.mark.parametrize('args,message', [
+    (['--config.task=bad'], "unknown task 'bad'"),
+    (['--config.max_train_digits=0'], 'digits must be >= 1'),
+    (['--config.model.nmaps=16'], 'model.nmaps=8'),
+])
+def test_one_line_errors(trained, args, message):
+  workdir, _ = trained
+  before = open(os.path.join(workdir, 'config.json')).read()
+  result = _cli(f'--workdir={workdir}', *TINY, *args)
+  assert result.returncode == 2
+  assert 'Traceback' not in result.stderr
+  lines = [l for l in result.stderr.splitlines() if l.startswith('ngpu-jax: error:')]
+  assert len(lines) == 1 and message in lines[0]
+  assert open(os.path.join(workdir, 'config.json')).read() == before
+
+
+def test_missing_workdir_flag():
+  result = _cli(*TINY)
+  assert result.returncode == 2 and '--workdir is required' in result.stderr

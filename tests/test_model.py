@@ -1,0 +1,143 @@
+import chex
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from ngpu_jax import model, tasks
+
+CFG = model.ModelConfig(nmaps=8, relax_sets=3)
+
+
+def _params(cfg=CFG, seed=0):
+  return model.init_params(jax.random.key(seed), cfg)
+
+
+def _batch(digits=3, batch=4, task='badd', seed=0):
+  x, y = tasks.sample(tasks.get(task), digits, batch, np.random.default_rng(seed))
+  return jnp.asarray(x), jnp.asarray(y), jnp.full((batch,), x.shape[1], jnp.int32)
+
+
+def test_shapes_and_parameter_count():
+  cfg = model.ModelConfig()  # the paper's m = 24, h = 4, r = 6
+  params = _params(cfg)
+  chex.assert_shape(params['gates_kernel'], (6, 2, 3, 3, 24, 48))
+  chex.assert_shape(params['cand_kernel'], (6, 2, 3, 3, 24, 24))
+  per_set = sum(params[k][0].size for k in model.RELAXED)
+  assert 30_000 <= per_set <= 32_000  # "about 30k parameters per CGRU parameter set"
+  x, _, lengths = _batch()
+  chex.assert_shape(model.forward(params, x, lengths, cfg), (4, 7, 14))
+
+
+def test_init_ranges():
+  params = _params(model.ModelConfig())
+  limit = 1.8 * np.sqrt(3 / (3 * 3 * 24))
+  assert float(jnp.abs(params['gates_kernel']).max()) <= limit
+  assert float(jnp.abs(params['gates_kernel']).max()) > 0.9 * limit
+  assert float(jnp.abs(params['embedding']).max()) <= 1.7
+  assert float(jnp.abs(params['gates_bias']).max()) == 0.0
+
+
+def test_gate_cutoff():
+  x = jnp.array([-100.0, 0.0, 100.0])
+  np.testing.assert_allclose(model.gate(x, 1.2), [0.0, 0.5, 1.0], atol=1e-6)
+
+
+@pytest.mark.parametrize('height,kh', [(4, 3), (3, 1), (5, 5)])
+def test_banded_matmul_equals_lax_conv(height, kh):
+  key1, key2 = jax.random.split(jax.random.key(1))
+  s = jax.random.normal(key1, (2, 9, height * 5))
+  kernel = jax.random.normal(key2, (3, kh, 5, 6))
+  for groups in (1, 2):
+    ref = model.conv_reference(s, kernel, height, groups)
+    fast = model.conv_matmul(s, model.banded_kernel(kernel, height, groups), 3)
+    chex.assert_trees_all_close(fast, ref, atol=1e-4, rtol=1e-5)
+
+
+def test_forward_and_gradients_match_reference():
+  """The matmul form and the lax.conv_general_dilated form agree on outputs and gradients
+  (fp32, tolerance 1e-5 relative / 1e-5 absolute), dropout on."""
+  params = _params()
+  x, y, lengths = _batch(digits=4)
+  key = jax.random.key(3)
+
+  def loss(p, impl):
+    logits = model.forward(p, x, lengths, CFG, dropout_rate=0.1, dropout_key=key, conv_impl=impl)
+    return jnp.mean(jax.nn.log_softmax(logits)[..., 2] * 1.0), logits
+
+  (l1, o1), g1 = jax.value_and_grad(loss, has_aux=True)(params, 'matmul')
+  (l2, o2), g2 = jax.value_and_grad(loss, has_aux=True)(params, 'reference')
+  chex.assert_trees_all_close(o1, o2, atol=1e-5, rtol=1e-5)
+  chex.assert_trees_all_close(g1, g2, atol=1e-5, rtol=1e-4)
+
+
+@pytest.mark.parametrize('steps_per_symbol', [1, 2])
+def test_bucket_padding_does_not_change_outputs(steps_per_symbol):
+  cfg = model.ModelConfig(nmaps=8, relax_sets=3, steps_per_symbol=steps_per_symbol)
+  params = _params(cfg)
+  x, _, lengths = _batch(digits=3)  # n = 7
+  own = model.forward(params, x, lengths, cfg)
+  wide = model.forward(params, jnp.pad(x, ((0, 0), (0, 9))), lengths, cfg)  # bucket 16
+  chex.assert_trees_all_close(wide[:, :7], own, atol=1e-5)
+
+
+def test_mixed_lengths_in_one_batch():
+  """Each row gets its own number of steps: a batch of rows of widths 3, 5 and 9 padded to 9
+  gives each row what it gives alone."""
+  params = _params()
+  rows, outs = [], []
+  for digits in (1, 2, 4):
+    x, _, lengths = _batch(digits=digits, batch=1, seed=digits)
+    outs.append(model.forward(params, x, lengths, CFG)[0])
+    rows.append(np.pad(np.asarray(x[0]), (0, 9 - x.shape[1])))
+  lengths = jnp.array([3, 5, 9])
+  batch = model.forward(params, jnp.asarray(np.stack(rows)), lengths, CFG)
+  for i, out in enumerate(outs):
+    chex.assert_trees_all_close(batch[i, :out.shape[0]], out, atol=1e-5)
+
+
+def test_step_count_is_the_length():
+  """An example of width n is read after n steps: states from return_states show that one
+  more step would change the output."""
+  params = _params()
+  x, _, lengths = _batch(digits=2)  # n = 5
+  logits, states = model.forward(params, x, lengths, CFG, return_states=True)
+  chex.assert_shape(states, (5, 4, 5, CFG.height * CFG.nmaps))
+  last_row0 = states[-1][..., :CFG.nmaps] @ params['out_kernel'] + params['out_bias']
+  chex.assert_trees_all_close(last_row0, logits, atol=1e-6)
+  assert not np.allclose(states[-2], states[-1])
+
+
+def test_relaxed_set_of_step_t_is_t_mod_r():
+  """Making set 1 different changes the output only when step 1 exists."""
+  params = _params()
+  changed = dict(params)
+  changed['cand_bias'] = params['cand_bias'].at[1].add(1.0)
+  x1, _, l1 = _batch(digits=1, task='copy')  # n = 1: only step 0 (set 0)
+  chex.assert_trees_all_close(model.forward(params, x1, l1, CFG),
+                              model.forward(changed, x1, l1, CFG))
+  x2, _, l2 = _batch(digits=2, task='copy')  # n = 2: steps 0, 1
+  assert not np.allclose(model.forward(params, x2, l2, CFG), model.forward(changed, x2, l2, CFG))
+
+
+def test_dropout_is_keyed():
+  params = _params()
+  x, _, lengths = _batch()
+  f = lambda k: model.forward(params, x, lengths, CFG, dropout_rate=0.5, dropout_key=k)
+  chex.assert_trees_all_close(f(jax.random.key(1)), f(jax.random.key(1)))
+  assert not np.allclose(f(jax.random.key(1)), f(jax.random.key(2)))
+  assert not np.allclose(f(jax.random.key(1)), model.forward(params, x, lengths, CFG))
+
+
+def test_flax_module_wraps_forward():
+  params = _params()
+  x, _, lengths = _batch()
+  out = model.NeuralGPU(CFG).apply({'params': params}, x, lengths)
+  chex.assert_trees_all_close(out, model.forward(params, x, lengths, CFG))
+
+
+@pytest.mark.parametrize('field,value', [('nmaps', 0), ('height', -1), ('kernel_width', 2),
+                                         ('relax_sets', 1.5)])
+def test_bad_model_config(field, value):
+  with pytest.raises(ValueError, match=f'model.{field}'):
+    model.ModelConfig(**{field: value})

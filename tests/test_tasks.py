@@ -1,0 +1,114 @@
+import numpy as np
+import pytest
+
+from ngpu_jax import tasks
+
+ARITHMETIC = [t for t in tasks.TASKS.values() if t.is_arithmetic]
+SEQUENCE = [t for t in tasks.TASKS.values() if not t.is_arithmetic]
+
+
+def _parse_number(symbols, base):
+  """Test-local decoding, independent of ngpu_jax: LSD-first symbols v+1 to an int."""
+  value = 0
+  for i, s in enumerate(symbols):
+    assert 1 <= s <= base
+    value += (int(s) - 1) * base**i
+  return value
+
+
+def _check_target_format(row, answer_len):
+  assert np.all(row[:answer_len] > 0) and np.all(row[answer_len:] == 0)
+
+
+@pytest.mark.parametrize('task', ARITHMETIC, ids=lambda t: t.name)
+@pytest.mark.parametrize('digits', [1, 2, 7, 30])
+def test_arithmetic_against_python_ints(task, digits):
+  inputs, targets = tasks.sample(task, digits, 16, np.random.default_rng(digits))
+  n = 2 * digits + 1
+  assert inputs.shape == targets.shape == (16, n)
+  assert inputs.dtype == targets.dtype == np.int32
+  op = tasks.PLUS if task.kind == 'add' else tasks.TIMES
+  for x, y in zip(inputs, targets):
+    assert x[digits] == op
+    a = _parse_number(x[:digits], task.base)
+    b = _parse_number(x[digits + 1:], task.base)
+    expected = a + b if task.kind == 'add' else a * b
+    answer_len = max(1, len(np.base_repr(expected, task.base))) if expected < 2**62 else None
+    assert tasks.row_to_int(y, task.base) == expected
+    assert _parse_number(y[y > 0], task.base) == expected
+    if answer_len is not None:
+      _check_target_format(y, answer_len)
+    # The highest written digit is non-zero unless the answer is 0.
+    written = y[y > 0]
+    assert written[-1] != 1 or expected == 0
+
+
+@pytest.mark.parametrize('task', SEQUENCE, ids=lambda t: t.name)
+@pytest.mark.parametrize('digits', [2, 5, 41])
+def test_sequence_tasks(task, digits):
+  inputs, targets = tasks.sample(task, digits, 16, np.random.default_rng(digits))
+  assert inputs.shape == targets.shape == (16, digits)
+  for x, y in zip(inputs, targets):
+    symbols = [int(s) for s in x if s != 0]
+    assert all(1 <= s <= task.base for s in symbols)
+    expected = {'copy': symbols, 'rev': symbols[::-1], 'dup': symbols + symbols,
+                'sort': sorted(symbols)}[task.kind]
+    if task.kind == 'dup':
+      assert len(symbols) == digits // 2 and np.all(x[digits // 2:] == 0)
+    else:
+      assert len(symbols) == digits
+    assert y[:len(expected)].tolist() == expected and np.all(y[len(expected):] == 0)
+
+
+@pytest.mark.parametrize('task', list(tasks.TASKS.values()), ids=lambda t: t.name)
+def test_sampler_is_deterministic(task):
+  a = tasks.sample(task, 5, 4, np.random.default_rng([3, 7]))
+  b = tasks.sample(task, 5, 4, np.random.default_rng([3, 7]))
+  c = tasks.sample(task, 5, 4, np.random.default_rng([3, 8]))
+  np.testing.assert_array_equal(a[0], b[0])
+  np.testing.assert_array_equal(a[1], b[1])
+  assert not np.array_equal(a[0], c[0])
+
+
+def test_sampler_golden_batch():
+  """The same seed gives this exact batch on every machine (numpy PCG64 is portable)."""
+  inputs, targets = tasks.sample(tasks.get('badd'), 3, 2, np.random.default_rng(0))
+  np.testing.assert_array_equal(inputs, [[2, 2, 2, 11, 1, 1, 1], [1, 1, 1, 11, 2, 2, 2]])
+  np.testing.assert_array_equal(targets, [[2, 2, 2, 0, 0, 0, 0], [2, 2, 2, 0, 0, 0, 0]])
+
+
+def test_big_numbers_round_trip():
+  rng = np.random.default_rng(0)
+  for base in (2, 4, 10, 7):
+    value = int(rng.integers(1, 10**9)) ** 40
+    assert tasks.digits_to_int(tasks.int_to_digits(value, base), base) == value
+  assert tasks.int_to_digits(0, 2) == [0]
+  assert tasks.int_to_digits(6, 4) == [2, 1]
+
+
+def test_solve_matches_sample():
+  task = tasks.get('dmul')
+  inputs, targets = tasks.sample(task, 4, 8, np.random.default_rng(1))
+  np.testing.assert_array_equal(tasks.solve(task, inputs), targets)
+
+
+@pytest.mark.parametrize('digits', [0, -3, 1.5, True, '4'])
+def test_bad_digits(digits):
+  with pytest.raises(ValueError, match='digits'):
+    tasks.sample(tasks.get('badd'), digits, 2, np.random.default_rng(0))
+
+
+def test_dup_needs_two():
+  with pytest.raises(ValueError, match='>= 2'):
+    tasks.get('dup').length(1)
+
+
+def test_unknown_task():
+  with pytest.raises(ValueError, match="unknown task 'bad'.*badd"):
+    tasks.get('bad')
+
+
+def test_row_to_int_rejects_non_digits():
+  with pytest.raises(ValueError, match='not base-2 digits'):
+    tasks.row_to_int(np.array([2, 11, 0]), 2)
+  assert tasks.row_to_int(np.array([2, 1, 2, 0, 0]), 2) == 5

@@ -1,0 +1,145 @@
+import json
+import os
+
+import chex
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from ngpu_jax import model, tasks, train
+from conftest import tiny_config
+
+
+def _setup(config):
+  cfg = train.model_config(config)
+  tx = train.make_optimizer(config)
+  state = train.initial_state(config, cfg, tx, merged=False)
+  return cfg, tx, state
+
+
+def _batch(digits, width, batch=8, seed=0):
+  x, y = tasks.sample(tasks.get('badd'), digits, batch, np.random.default_rng(seed))
+  pad = ((0, 0), (0, width - x.shape[1]))
+  return np.pad(x, pad), np.pad(y, pad), np.full((batch,), x.shape[1], np.int32)
+
+
+def test_masked_cross_entropy_ignores_positions_past_length():
+  logits = jax.random.normal(jax.random.key(0), (2, 5, 14))
+  targets = jnp.array([[1, 2, 0, 0, 0], [3, 3, 3, 0, 0]])
+  lengths = jnp.array([3, 3])
+  base = train.masked_cross_entropy(logits, targets, lengths)
+  changed = logits.at[:, 3:].set(100.0)
+  np.testing.assert_allclose(train.masked_cross_entropy(changed, targets, lengths), base)
+
+
+def test_train_step_learns_a_fixed_batch():
+  config = tiny_config(dropout=0.0, learning_rate=0.01)
+  cfg, tx, state = _setup(config)
+  step = jax.jit(train.train_step_fn(cfg, tx, 0.0))
+  x, y, lengths = _batch(2, 8)
+  losses = []
+  for i in range(30):
+    state, metrics = step(state, x, y, lengths, jax.random.key(i), 0.001, 0.0, i)
+    losses.append(float(metrics['loss']))
+  assert losses[-1] < 0.5 * losses[0]
+
+
+def test_no_retrace_within_a_bucket():
+  config = tiny_config()
+  cfg, tx, state = _setup(config)
+  step = jax.jit(chex.assert_max_traces(train.train_step_fn(cfg, tx, 0.1), n=1))
+  for i, digits in enumerate([1, 2, 3, 2]):  # widths 3, 5, 7, 5 all in bucket 8
+    x, y, lengths = _batch(digits, 8, seed=i)
+    state, _ = step(state, x, y, lengths, jax.random.key(i), 0.001, 0.0, i)
+
+
+def test_gradient_noise_is_applied_and_scaled_by_error():
+  config = tiny_config()
+  cfg, tx, state = _setup(config)
+  step = jax.jit(train.train_step_fn(cfg, tx, 0.0))
+  x, y, lengths = _batch(2, 8)
+  run = lambda scale: step(jax.tree.map(jnp.copy, state), x, y, lengths, jax.random.key(0),
+                           0.0, scale, 0)[0]['params']
+  quiet, noisy = run(0.0), run(1.0)
+  diff = max(float(jnp.abs(quiet[k] - noisy[k]).max()) for k in quiet)
+  assert diff > 1e-6
+  # A batch the model gets fully right gets no noise (variance ~ sequence error).
+  noise = train.gradient_noise()
+  g = {'w': jnp.zeros((3,))}
+  out, _ = noise.update(g, noise.init(g), noise_std=0.0, noise_key=jax.random.key(0))
+  chex.assert_trees_all_equal(out, g)
+
+
+def test_learning_rate_in_optimizer_state():
+  config = tiny_config(learning_rate=0.002)
+  _, _, state = _setup(config)
+  assert train.learning_rate(state['opt_state']) == pytest.approx(0.002)
+  changed = train.set_learning_rate(state['opt_state'], 0.001)
+  assert train.learning_rate(changed) == pytest.approx(0.001)
+
+
+def test_bucket():
+  assert [train.bucket(n, 41, 8) for n in (3, 8, 9, 40, 41)] == [8, 8, 16, 40, 41]
+
+
+def test_train_and_evaluate_writes_everything(tmp_path):
+  config = tiny_config()
+  results = train.train_and_evaluate(config, str(tmp_path), log=lambda s: None)
+  assert set(results) == {2, 3}
+  saved = json.load(open(tmp_path / 'eval.json'))
+  assert set(saved['3']) == {'seq_error', 'seq_error_lenient', 'symbol_error', 'examples'}
+  lines = [json.loads(l) for l in open(tmp_path / 'metrics.jsonl')]
+  assert [l['step'] for l in lines] == [10, 20]
+  assert {'loss', 'cur', 'train_seq_error', 'steps_per_s', 'time_left_s'} <= set(lines[0])
+  assert os.path.isdir(tmp_path / 'checkpoints' / '20')
+
+
+def _final_params(workdir):
+  from ngpu_jax import inference
+  return inference.load(workdir).params
+
+
+def test_resume_equals_uninterrupted_run(tmp_path):
+  """Stopping at step 20 and resuming to 40 gives bitwise the same parameters as 40 steps in
+  one go, also across a curriculum advance and the merge of the relaxed sets."""
+  config = tiny_config(num_train_steps=40, max_train_digits=2, curriculum_bound=0.99)
+  train.train_and_evaluate(config, str(tmp_path / 'once'), log=lambda s: None)
+  config.num_train_steps = 20
+  train.train_and_evaluate(config, str(tmp_path / 'twice'), log=lambda s: None)
+  config.num_train_steps = 40
+  train.train_and_evaluate(config, str(tmp_path / 'twice'), log=lambda s: None)
+  once, twice = _final_params(tmp_path / 'once'), _final_params(tmp_path / 'twice')
+  assert once['gates_kernel'].shape[0] == 1  # merged at the maximum length
+  chex.assert_trees_all_equal(once, twice)
+
+
+def test_merge_happens_at_max_length(tmp_path):
+  config = tiny_config(max_train_digits=2, curriculum_bound=1.01)  # always advance
+  train.train_and_evaluate(config, str(tmp_path), log=lambda s: None)
+  lines = [json.loads(l) for l in open(tmp_path / 'metrics.jsonl')]
+  assert lines[0]['advanced'] and lines[0]['merged_now'] and lines[0]['cur'] == 2
+
+
+def test_config_must_match_workdir(tmp_path):
+  train.train_and_evaluate(tiny_config(num_train_steps=10), str(tmp_path), log=lambda s: None)
+  with pytest.raises(ValueError, match='model.nmaps=8.*16'):
+    train.train_and_evaluate(tiny_config(**{'model.nmaps': 16}), str(tmp_path))
+  with pytest.raises(ValueError, match="task='badd'"):
+    train.train_and_evaluate(tiny_config(task='bmul'), str(tmp_path))
+
+
+@pytest.mark.parametrize('overrides,message', [
+    ({'task': 'nope'}, 'unknown task'),
+    ({'max_train_digits': 0}, 'digits must be >= 1'),
+    ({'eval_digits': (2, 0)}, 'digits must be >= 1'),
+    ({'eval_examples': (8,)}, 'one example count per length'),
+    ({'curriculum_start': 5}, 'curriculum_start'),
+    ({'checkpoint_every': 15}, 'multiple of curriculum_every'),
+    ({'dropout': 1.0}, 'dropout'),
+    ({'model.nmaps': 0}, 'model.nmaps'),
+])
+def test_bad_config(tmp_path, overrides, message):
+  with pytest.raises(ValueError, match=message):
+    train.train_and_evaluate(tiny_config(**overrides), str(tmp_path))
+  assert not os.path.exists(tmp_path / 'config.json')
