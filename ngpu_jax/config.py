@@ -25,7 +25,8 @@ def base_config() -> ml_collections.ConfigDict:
   # Optimisation.
   c.learning_rate = 1e-3
   c.adam_eps = 1e-4
-  c.lr_decay = 0.98  # learning rate x this when an interval's loss exceeds the 3 before it
+  c.lr_decay = 0.98  # learning rate x this when a window's mean loss exceeds the 3 before it
+  c.lr_decay_every = 200  # window length in steps (the original checked every 200 steps)
   c.grad_clip = 1.0  # global gradient norm
   c.grad_noise_scale = 0.0  # gradient noise variance = scale * train seq error / sqrt(step)
   c.dropout = 0.1  # on the state, every step

@@ -1,7 +1,8 @@
 """Command line: train or evaluate a Neural GPU.
 
-  python -m ngpu_jax.main --config=experiments/configs/badd.py --workdir=DIR \
+  python -m ngpu_jax.main --config=experiments/configs/badd.py --workdir=DIR
       [--mode=train|eval] [--config.FIELD=VALUE ...]
+  (or the same with the console script: ngpu-jax --config=... --workdir=...)
 
 train: trains (resuming from DIR's latest checkpoint if there is one), then evaluates at
        config.eval_digits, prints the table and writes DIR/eval.json.
@@ -61,8 +62,13 @@ def main(argv):
 
 
 def run():
+  """Console-script entry point (`ngpu-jax`): absl's --help shows the flags and usage of the
+  module named in sys.argv[0], here the script, so register them for it."""
+  for name in ('config', 'workdir', 'mode'):
+    flags.FLAGS.register_key_flag_for_module(sys.argv[0], flags.FLAGS[name])
+  sys.modules['__main__'].__doc__ = __doc__
   app.run(main)
 
 
 if __name__ == '__main__':
-  run()
+  app.run(main)

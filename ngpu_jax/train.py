@@ -44,14 +44,15 @@ def check_config(config) -> tasks.Task:
     raise ValueError(f'eval_digits has {len(config.eval_digits)} entries but eval_examples has '
                      f'{len(config.eval_examples)}; give one example count per length')
   for name in ('batch_size', 'eval_batch_size', 'curriculum_every', 'checkpoint_every',
-               'bucket_step'):
+               'lr_decay_every', 'bucket_step'):
     if int(config[name]) < 1:
       raise ValueError(f'{name} must be >= 1, got {config[name]}')
   if config.num_train_steps < 0:
     raise ValueError(f'num_train_steps must be >= 0, got {config.num_train_steps}')
-  if config.checkpoint_every % config.curriculum_every:
-    raise ValueError(f'checkpoint_every ({config.checkpoint_every}) must be a multiple of '
-                     f'curriculum_every ({config.curriculum_every})')
+  for name in ('checkpoint_every', 'lr_decay_every'):
+    if config[name] % config.curriculum_every:
+      raise ValueError(f'{name} ({config[name]}) must be a multiple of curriculum_every '
+                       f'({config.curriculum_every})')
   if not 0.0 <= config.dropout < 1.0:
     raise ValueError(f'dropout must be in [0, 1), got {config.dropout}')
   if config.grad_noise_scale < 0:
@@ -224,7 +225,7 @@ def train_and_evaluate(config, workdir: str, log=print) -> dict:
   latest = ckpts.latest_step()
   if latest is None:
     progress = {'step': 0, 'curriculum': curriculum.init_state(config.curriculum_start),
-                'losses': [], 'wall_s': 0.0}
+                'interval_losses': [], 'window_losses': [], 'wall_s': 0.0}
     state = initial_state(config, cfg, tx, merged=False)
   else:
     progress = ckpts.progress(latest)
@@ -290,14 +291,21 @@ def train_and_evaluate(config, workdir: str, log=print) -> dict:
                'opt_state': relaxation.merge(state['opt_state'])}
       new_cur = {**new_cur, 'merged': True}
       merged_now = True
-    losses = progress['losses'] + [means['loss']]
+    # Learning-rate decay on stalls (the original's rule, every lr_decay_every steps): the
+    # window's mean loss above each of the 3 windows before it.
+    interval_losses = progress['interval_losses'] + [means['loss']]
+    window_losses = progress['window_losses']
     lr = learning_rate(state['opt_state'])
-    if len(losses) > 3 and losses[-1] > max(losses[-4:-1]):
-      lr *= config.lr_decay
-      state = {**state, 'opt_state': set_learning_rate(state['opt_state'], lr)}
+    if (step + 1) % config.lr_decay_every == 0:
+      window_losses = (window_losses + [float(np.mean(interval_losses))])[-4:]
+      interval_losses = []
+      if len(window_losses) == 4 and window_losses[-1] > max(window_losses[:-1]):
+        lr *= config.lr_decay
+        state = {**state, 'opt_state': set_learning_rate(state['opt_state'], lr)}
     now = time.time()
     rate = steps_done / max(now - interval_start, 1e-9)
-    progress = {**progress, 'curriculum': new_cur, 'losses': losses[-4:],
+    progress = {**progress, 'curriculum': new_cur, 'interval_losses': interval_losses,
+                'window_losses': window_losses,
                 'wall_s': progress['wall_s'] + now - interval_start}
     record = {'step': step + 1, 'cur': new_cur['cur'], 'cur_checked': checked,
               'loss': means['loss'], 'train_seq_error': means['seq_error'],

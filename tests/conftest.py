@@ -17,6 +17,7 @@ def tiny_config(**overrides):
   c.batch_size = 8
   c.curriculum_every = 10
   c.checkpoint_every = 10
+  c.lr_decay_every = 10
   c.eval_digits = (2, 3)
   c.eval_examples = (8, 8)
   c.eval_batch_size = 8
