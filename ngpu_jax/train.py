@@ -33,13 +33,19 @@ def check_config(config) -> tasks.Task:
   """Validates the fields a run depends on; returns the task. Raises ValueError."""
   task = tasks.get(config.task)
   model_config(config)
-  tasks.check_digits(task, config.max_train_digits)
-  tasks.check_digits(task, config.curriculum_start)
+  for name in ('max_train_digits', 'curriculum_start'):
+    try:
+      tasks.check_digits(task, config[name])
+    except ValueError as e:
+      raise ValueError(f'{name}: {e}') from None
   if config.curriculum_start > config.max_train_digits:
     raise ValueError(f'curriculum_start ({config.curriculum_start}) must be <= max_train_digits '
                      f'({config.max_train_digits})')
   for d in config.eval_digits:
-    tasks.check_digits(task, d)
+    try:
+      tasks.check_digits(task, d)
+    except ValueError as e:
+      raise ValueError(f'eval_digits: {e}') from None
   if len(config.eval_digits) != len(config.eval_examples):
     raise ValueError(f'eval_digits has {len(config.eval_digits)} entries but eval_examples has '
                      f'{len(config.eval_examples)}; give one example count per length')
