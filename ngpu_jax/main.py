@@ -9,6 +9,8 @@ train: trains (resuming from DIR's latest checkpoint if there is one), then eval
 eval:  evaluates DIR's latest checkpoint at config.eval_digits (the config must describe the
        same task and model as DIR's run).
 Errors in the input are reported on one line on stderr, with exit status 2.
+SIGINT (Ctrl-C) or SIGTERM during training saves a checkpoint of the current step and exits
+with status 128 + the signal number; the same command resumes exactly where it stopped.
 """
 
 import sys
@@ -59,6 +61,9 @@ def main(argv):
   except ValueError as e:
     print(f'ngpu-jax: error: {e}', file=sys.stderr)
     sys.exit(2)
+  except train.Interrupted as e:
+    print(f'ngpu-jax: {e}', file=sys.stderr)
+    sys.exit(128 + e.signum)
 
 
 def run():

@@ -7,12 +7,15 @@ numpy's default_rng([seed, t]), dropout and gradient noise from fold_in(key(seed
 resumed from a checkpoint therefore continues exactly as the uninterrupted one.
 """
 
-import dataclasses
+import contextlib
 import functools
 import json
 import math
 import os
+import signal
+import threading
 import time
+import types
 
 import jax
 import jax.numpy as jnp
@@ -216,6 +219,35 @@ def _log_line(record: dict) -> str:
           + ('  [advance]' if record['advanced'] else '') + ('  [merged]' if record['merged_now'] else ''))
 
 
+class Interrupted(Exception):
+  """Training stopped by SIGINT or SIGTERM after saving a checkpoint of the current step."""
+
+  def __init__(self, signum: int, step: int):
+    super().__init__(f'interrupted by signal {signum} at step {step}; a checkpoint of that '
+                     'step was saved: run the same command again to resume')
+    self.signum = signum
+
+
+@contextlib.contextmanager
+def _stop_on_signals():
+  """Within the block SIGINT/SIGTERM only set `stop.signum`; the loop saves and stops."""
+  stop = types.SimpleNamespace(signum=None)
+  if threading.current_thread() is not threading.main_thread():
+    yield stop  # signal handlers can only be installed from the main thread
+    return
+
+  def handler(signum, frame):
+    del frame
+    stop.signum = signum
+
+  old = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+  try:
+    yield stop
+  finally:
+    for sig, previous in old.items():
+      signal.signal(sig, previous)
+
+
 def train_and_evaluate(config, workdir: str, log=print) -> dict:
   """Trains (resuming from the workdir's latest checkpoint), then evaluates at
   config.eval_digits; returns the evaluation results {digits: rates}."""
@@ -244,96 +276,106 @@ def train_and_evaluate(config, workdir: str, log=print) -> dict:
   check_logits = jax.jit(functools.partial(model.forward, cfg=cfg))
   base_key = jax.random.key(config.seed)
   metrics_path = os.path.join(workdir, 'metrics.jsonl')
-  sums = None
-  interval_start, interval_step = time.time(), progress['step']
+  # Metric sums of the current log interval; a checkpoint taken inside an interval keeps them
+  # (as the float32 values they are) so the resumed run logs and decays exactly the same.
+  sums = progress.get('interval_sums')
+  sums = None if sums is None else {k: jnp.float32(v) for k, v in sums.items()}
+  interval_start = time.time()
+  interval_step = progress.get('interval_step', progress['step'])
   log(f'training {task.name}: {config.num_train_steps} steps, batch {config.batch_size}, '
       f'digits up to {config.max_train_digits} (n={n_max}), workdir {workdir}')
 
-  while progress['step'] < config.num_train_steps:
-    step = progress['step']
-    cur_state = progress['curriculum']
-    rng = np.random.default_rng([config.seed, step])
-    digits = curriculum.sample_digits(cur_state, task.min_digits, config.max_train_digits, rng)
-    inputs, targets = tasks.sample(task, digits, config.batch_size, rng)
-    n = inputs.shape[1]
-    width = bucket(n, n_max, config.bucket_step)
-    pad = ((0, 0), (0, width - n))
-    pull = pull_of(cur_state['advances'])
-    state, metrics = step_fn(state, np.pad(inputs, pad), np.pad(targets, pad),
-                             np.full((config.batch_size,), n, np.int32),
-                             jax.random.fold_in(base_key, step), pull,
-                             config.grad_noise_scale, step)
-    sums = metrics if sums is None else jax.tree.map(jnp.add, sums, metrics)
-    progress = {**progress, 'step': step + 1}
-    if (step + 1) % config.curriculum_every:
-      if step + 1 == config.num_train_steps:  # the last, partial interval: keep its state
-        progress['wall_s'] += time.time() - interval_start
-        ckpts.save(step + 1, state['params'], state['opt_state'], progress)
-      continue
+  with _stop_on_signals() as stop:
+    while progress['step'] < config.num_train_steps and not stop.signum:
+      step = progress['step']
+      cur_state = progress['curriculum']
+      rng = np.random.default_rng([config.seed, step])
+      digits = curriculum.sample_digits(cur_state, task.min_digits, config.max_train_digits, rng)
+      inputs, targets = tasks.sample(task, digits, config.batch_size, rng)
+      n = inputs.shape[1]
+      width = bucket(n, n_max, config.bucket_step)
+      pad = ((0, 0), (0, width - n))
+      pull = pull_of(cur_state['advances'])
+      state, metrics = step_fn(state, np.pad(inputs, pad), np.pad(targets, pad),
+                               np.full((config.batch_size,), n, np.int32),
+                               jax.random.fold_in(base_key, step), pull,
+                               config.grad_noise_scale, step)
+      sums = metrics if sums is None else jax.tree.map(jnp.add, sums, metrics)
+      progress = {**progress, 'step': step + 1}
+      if (step + 1) % config.curriculum_every:
+        if step + 1 == config.num_train_steps or stop.signum:  # stopping inside an interval
+          progress['wall_s'] += time.time() - interval_start
+          ckpts.save(step + 1, state['params'], state['opt_state'],
+                     {**progress, 'interval_step': interval_step,
+                      'interval_sums': {k: float(v) for k, v in sums.items()}})
+        continue
 
-    # Interval end: read metrics, check the curriculum, decay the learning rate, log.
-    steps_done = step + 1 - interval_step
-    means = {k: float(v) / steps_done for k, v in sums.items()}
-    if not math.isfinite(means['loss']):
-      raise FloatingPointError(f'training loss is {means["loss"]} at step {step + 1}; '
-                               'lower learning_rate or raise grad_clip')
-    sums = None
-    checked = cur_state['cur']
-    check_rng = np.random.default_rng([config.seed, CURRICULUM_STREAM, step + 1])
-    x, y = tasks.sample(task, checked, config.batch_size, check_rng)
-    width = bucket(x.shape[1], n_max, config.bucket_step)
-    pad = ((0, 0), (0, width - x.shape[1]))
-    lengths = np.full((config.batch_size,), x.shape[1], np.int32)
-    logits = check_logits(state['params'], np.pad(x, pad), lengths)
-    check_error = float(strict_seq_error(logits, np.pad(y, pad), lengths))
-    new_cur = curriculum.advance(cur_state, check_error, config.curriculum_bound,
-                                 config.max_train_digits)
-    advanced = new_cur is not cur_state
-    merged_now = False
-    if advanced and pull >= config.pull_cap and not new_cur['merged']:
-      state = {**state, 'params': relaxation.average_sets(state['params'])}
-    if advanced and new_cur['cur'] >= config.max_train_digits and not new_cur['merged']:
-      state = {'params': relaxation.merge(state['params']),
-               'opt_state': relaxation.merge(state['opt_state'])}
-      new_cur = {**new_cur, 'merged': True}
-      merged_now = True
-    # Learning-rate decay on stalls (the original's rule, every lr_decay_every steps): the
-    # window's mean loss above each of the 3 windows before it.
-    interval_losses = progress['interval_losses'] + [means['loss']]
-    window_losses = progress['window_losses']
-    lr = learning_rate(state['opt_state'])
-    if (step + 1) % config.lr_decay_every == 0:
-      window_losses = (window_losses + [float(np.mean(interval_losses))])[-4:]
-      interval_losses = []
-      if len(window_losses) == 4 and window_losses[-1] > max(window_losses[:-1]):
-        lr *= config.lr_decay
-        state = {**state, 'opt_state': set_learning_rate(state['opt_state'], lr)}
-    now = time.time()
-    rate = steps_done / max(now - interval_start, 1e-9)
-    progress = {**progress, 'curriculum': new_cur, 'interval_losses': interval_losses,
-                'window_losses': window_losses,
-                'wall_s': progress['wall_s'] + now - interval_start}
-    record = {'step': step + 1, 'cur': new_cur['cur'], 'cur_checked': checked,
-              'loss': means['loss'], 'train_seq_error': means['seq_error'],
-              'grad_norm': means['grad_norm'], 'check_seq_error': check_error,
-              'pull': float(pull_of(new_cur['advances'])), 'learning_rate': lr,
-              'steps_per_s': rate, 'wall_s': progress['wall_s'],
-              'time_left_s': (config.num_train_steps - step - 1) / rate,
-              'advanced': advanced, 'merged_now': merged_now}
-    with open(metrics_path, 'a') as f:
-      f.write(json.dumps(record) + '\n')
-    log(_log_line(record))
-    out_of_time = 0 < config.train_minutes * 60 <= progress['wall_s']
-    if ((step + 1) % config.checkpoint_every == 0 or step + 1 == config.num_train_steps
-        or out_of_time):
-      ckpts.save(step + 1, state['params'], state['opt_state'], progress)
-    if out_of_time:
-      log(f'stopping: {config.train_minutes} minutes of training reached (train_minutes)')
-      break
-    interval_start, interval_step = time.time(), step + 1
+      # Interval end: read metrics, check the curriculum, decay the learning rate, log.
+      steps_done = step + 1 - interval_step
+      means = {k: float(v) / steps_done for k, v in sums.items()}
+      if not math.isfinite(means['loss']):
+        raise FloatingPointError(f'training loss is {means["loss"]} at step {step + 1}; '
+                                 'lower learning_rate or raise grad_clip')
+      sums = None
+      checked = cur_state['cur']
+      check_rng = np.random.default_rng([config.seed, CURRICULUM_STREAM, step + 1])
+      x, y = tasks.sample(task, checked, config.batch_size, check_rng)
+      width = bucket(x.shape[1], n_max, config.bucket_step)
+      pad = ((0, 0), (0, width - x.shape[1]))
+      lengths = np.full((config.batch_size,), x.shape[1], np.int32)
+      logits = check_logits(state['params'], np.pad(x, pad), lengths)
+      check_error = float(strict_seq_error(logits, np.pad(y, pad), lengths))
+      new_cur = curriculum.advance(cur_state, check_error, config.curriculum_bound,
+                                   config.max_train_digits)
+      advanced = new_cur is not cur_state
+      merged_now = False
+      if advanced and pull >= config.pull_cap and not new_cur['merged']:
+        state = {**state, 'params': relaxation.average_sets(state['params'])}
+      if advanced and new_cur['cur'] >= config.max_train_digits and not new_cur['merged']:
+        state = {'params': relaxation.merge(state['params']),
+                 'opt_state': relaxation.merge(state['opt_state'])}
+        new_cur = {**new_cur, 'merged': True}
+        merged_now = True
+      # Learning-rate decay on stalls (the original's rule, every lr_decay_every steps): the
+      # window's mean loss above each of the 3 windows before it.
+      interval_losses = progress['interval_losses'] + [means['loss']]
+      window_losses = progress['window_losses']
+      lr = learning_rate(state['opt_state'])
+      if (step + 1) % config.lr_decay_every == 0:
+        window_losses = (window_losses + [float(np.mean(interval_losses))])[-4:]
+        interval_losses = []
+        if len(window_losses) == 4 and window_losses[-1] > max(window_losses[:-1]):
+          lr *= config.lr_decay
+          state = {**state, 'opt_state': set_learning_rate(state['opt_state'], lr)}
+      now = time.time()
+      rate = steps_done / max(now - interval_start, 1e-9)
+      progress = {**progress, 'curriculum': new_cur, 'interval_losses': interval_losses,
+                  'window_losses': window_losses, 'interval_step': step + 1,
+                  'interval_sums': None,
+                  'wall_s': progress['wall_s'] + now - interval_start}
+      record = {'step': step + 1, 'cur': new_cur['cur'], 'cur_checked': checked,
+                'loss': means['loss'], 'train_seq_error': means['seq_error'],
+                'grad_norm': means['grad_norm'], 'check_seq_error': check_error,
+                'pull': float(pull_of(new_cur['advances'])), 'learning_rate': lr,
+                'steps_per_s': rate, 'wall_s': progress['wall_s'],
+                'time_left_s': (config.num_train_steps - step - 1) / rate,
+                'advanced': advanced, 'merged_now': merged_now}
+      with open(metrics_path, 'a') as f:
+        f.write(json.dumps(record) + '\n')
+      log(_log_line(record))
+      out_of_time = 0 < config.train_minutes * 60 <= progress['wall_s']
+      if ((step + 1) % config.checkpoint_every == 0 or step + 1 == config.num_train_steps
+          or out_of_time or stop.signum):
+        ckpts.save(step + 1, state['params'], state['opt_state'], progress)
+      if out_of_time:
+        log(f'stopping: {config.train_minutes} minutes of training reached (train_minutes)')
+        break
+      interval_start, interval_step = time.time(), step + 1
 
   ckpts.wait()
   ckpts.close()
+  if stop.signum:
+    raise Interrupted(stop.signum, progress['step'])
   log(f'trained {progress["step"]} steps in {progress["wall_s"]:.0f} s of training; '
       f'curriculum at {progress["curriculum"]["cur"]} digits, '
       f'{"merged into one parameter set" if progress["curriculum"]["merged"] else "relaxed sets not merged"}')
