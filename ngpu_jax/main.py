@@ -13,6 +13,8 @@ SIGINT (Ctrl-C) or SIGTERM during training saves a checkpoint of the current ste
 with status 128 + the signal number; the same command resumes exactly where it stopped.
 """
 
+import importlib.util
+import os
 import sys
 
 from absl import app, flags, logging
@@ -44,6 +46,60 @@ def evaluate_workdir(config, workdir: str) -> dict:
   return results
 
 
+def _fail(message: str):
+  print(f'ngpu-jax: error: {message}', file=sys.stderr)
+  sys.exit(2)
+
+
+def _field_names(config, prefix='') -> list:
+  names = []
+  for key, value in config.items():
+    if hasattr(value, 'items'):
+      names += _field_names(value, f'{prefix}{key}.')
+    else:
+      names.append(prefix + key)
+  return names
+
+
+def _explain_config_error(argv, error) -> str:
+  """What is wrong with --config or a --config.FIELD override, in one line."""
+  paths = [a.split('=', 1)[1] for a in argv if a.startswith('--config=')]
+  if not paths:
+    return f'{error}'
+  path = paths[-1]
+  if not os.path.isfile(path):
+    return f'config file {path!r} does not exist'
+  try:
+    spec = importlib.util.spec_from_file_location('ngpu_jax_user_config', path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    config = module.get_config()
+    fields = _field_names(config)
+  except Exception as e:  # pylint: disable=broad-except  # any failure of the user's file
+    return (f'cannot load the config file {path!r}: it must define get_config() returning an '
+            f'ml_collections ConfigDict ({type(e).__name__}: {e})')
+  for arg in argv:
+    if arg.startswith('--config.'):
+      field = arg[len('--config.'):].split('=', 1)[0]
+      if field not in fields:
+        return f'unknown config field {field!r}; valid fields: {", ".join(fields)}'
+  return f'{error}'
+
+
+def parse_flags(argv):
+  """absl's flag parsing, with one-line errors (exit 2) for a config file that cannot be
+  loaded, an unknown --config.FIELD and any other bad flag."""
+  try:
+    rest = flags.FLAGS(argv)
+    if _CONFIG.value is not None:
+      _CONFIG.value.keys()  # config files load lazily: make their errors show here
+    return rest
+  except (AttributeError, KeyError, OSError) as e:
+    _fail(_explain_config_error(argv, e))
+  except flags.Error as e:
+    _fail(f'{e}; see --help')
+
+
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f'unexpected arguments: {" ".join(argv[1:])}')
@@ -72,8 +128,8 @@ def run():
   for name in ('config', 'workdir', 'mode'):
     flags.FLAGS.register_key_flag_for_module(sys.argv[0], flags.FLAGS[name])
   sys.modules['__main__'].__doc__ = __doc__
-  app.run(main)
+  app.run(main, flags_parser=parse_flags)
 
 
 if __name__ == '__main__':
-  app.run(main)
+  app.run(main, flags_parser=parse_flags)

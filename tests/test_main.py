@@ -15,9 +15,11 @@ TINY = ['--config.num_train_steps=10', '--config.max_train_digits=2', '--config.
 
 
 def _cli(*args):
+  """Runs the CLI; the default config unless args name another with --config=."""
   env = dict(os.environ, JAX_PLATFORMS='cpu')
-  return subprocess.run([sys.executable, '-m', 'ngpu_jax.main',
-                         '--config=experiments/configs/default.py', *args],
+  if not any(a.startswith('--config=') for a in args):
+    args = ('--config=experiments/configs/default.py',) + args
+  return subprocess.run([sys.executable, '-m', 'ngpu_jax.main', *args],
                         cwd=ROOT, capture_output=True, text=True, env=env, timeout=300)
 
 
@@ -93,3 +95,19 @@ def test_sigterm_saves_and_resume_is_exact(tmp_path):
   assert _cli(f'--workdir={tmp_path / "once"}', *args).returncode == 0
   chex.assert_trees_all_equal(ngpu_jax.load(str(tmp_path / 'cut')).params,
                               ngpu_jax.load(str(tmp_path / 'once')).params)
+
+
+@pytest.mark.parametrize('args,message', [
+    (['--config=nope.py'], "config file 'nope.py' does not exist"),
+    (['--config=experiments/configs/badd.py', '--config.nosuch=1'], "unknown config field"),
+    (['--config.nosuch=1'], "unknown config field 'nosuch'; valid fields: adam_eps"),
+    (['--config.model.foo=1'], "unknown config field 'model.foo'"),
+    (['--config.seed=abc'], 'flag --config.seed=abc'),
+    (['--mode=bad'], 'value should be one of <train|eval>'),
+    (['--config=tests/conftest.py'], 'must define get_config()'),
+])
+def test_bad_flags(tmp_path, args, message):
+  result = _cli(f'--workdir={tmp_path / "w"}', *args)
+  assert result.returncode == 2 and 'Traceback' not in result.stderr
+  assert result.stderr.count('\n') == 1 and message in result.stderr, result.stderr
+  assert not (tmp_path / 'w').exists()
