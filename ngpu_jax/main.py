@@ -2,12 +2,15 @@
 
   python -m ngpu_jax.main --config=experiments/configs/badd.py --workdir=DIR
       [--mode=train|eval] [--config.FIELD=VALUE ...]
-  (or the same with the console script: ngpu-jax --config=... --workdir=...)
+  python -m ngpu_jax.main --mode=predict --checkpoint=DIR --input="1011+0110"
+  (or the same with the console script: ngpu-jax ...)
 
 train: trains (resuming from DIR's latest checkpoint if there is one), then evaluates at
        config.eval_digits, prints the table and writes DIR/eval.json.
-eval:  evaluates DIR's latest checkpoint at config.eval_digits (the config must describe the
-       same task and model as DIR's run).
+eval:  evaluates the latest checkpoint of --checkpoint (default DIR) at config.eval_digits
+       (the config must describe the same task and model) and writes DIR/eval.json.
+predict: prints the model's answer to --input, written as people write numbers
+       (most-significant digit first), and whether it is right.
 Errors in the input are reported on one line on stderr, with exit status 2.
 SIGINT (Ctrl-C) or SIGTERM during training saves a checkpoint of the current step and exits
 with status 128 + the signal number; the same command resumes exactly where it stopped.
@@ -28,22 +31,44 @@ _CONFIG = config_flags.DEFINE_config_file(
     lock_config=True)
 _WORKDIR = flags.DEFINE_string('workdir', None, 'Run directory: checkpoints, metrics.jsonl, '
                                'eval.json. A run on a workdir with a checkpoint resumes it.')
-_MODE = flags.DEFINE_enum('mode', 'train', ['train', 'eval'],
-                          'train: train then evaluate; eval: evaluate the workdir\'s model.')
+_MODE = flags.DEFINE_enum(
+    'mode', 'train', ['train', 'eval', 'predict'],
+    'train: train then evaluate; eval: evaluate a trained model at config.eval_digits; '
+    'predict: answer --input with a trained model.')
+_CHECKPOINT = flags.DEFINE_string(
+    'checkpoint', None, 'eval/predict: the workdir of the trained model to use (default: '
+    '--workdir).')
+_INPUT = flags.DEFINE_string(
+    'input', None, 'predict: an example as people write it, most-significant digit first, '
+    'e.g. "1011+0110" for badd or "0110" for rev.')
 
 
-def evaluate_workdir(config, workdir: str) -> dict:
+def evaluate_model(config, model_dir: str, workdir: str) -> dict:
+  """Evaluates the model in model_dir at config.eval_digits; eval.json goes to workdir."""
   train.check_config(config)
-  train.check_matches_workdir(workdir, config)
-  predictor = inference.load(workdir)
+  train.check_matches_workdir(model_dir, config)
+  predictor = inference.load(model_dir)
   task = tasks.get(config.task)
-  print(f'evaluating {workdir} (step {predictor.step})', flush=True)
+  print(f'evaluating {model_dir} (step {predictor.step})', flush=True)
   results = evaluate.evaluate_lengths(predictor.params, predictor.model_config, task,
                                       config.eval_digits, config.eval_examples,
                                       config.eval_batch_size, config.seed)
-  evaluate.write_json(workdir, results)
+  evaluate.write_json(train.prepare_workdir(workdir), results)
   print(evaluate.format_table(task, results), flush=True)
   return results
+
+
+def predict_text(model_dir: str, text: str) -> bool:
+  """Prints the model's answer to one human-written example and whether it is right."""
+  predictor = inference.load(model_dir)
+  task = tasks.get(predictor.task)
+  inputs = tasks.encode_text(task, text)
+  answer = tasks.decode_text(task, predictor.predict(inputs)[0])
+  truth = tasks.decode_text(task, tasks.solve(task, inputs)[0])
+  right = answer == truth
+  print(f'{text} -> {answer}  ({"right" if right else f"wrong: the answer is {truth}"}; '
+        f'{task.name} model from {model_dir}, step {predictor.step})', flush=True)
+  return right
 
 
 def _fail(message: str):
@@ -103,20 +128,27 @@ def parse_flags(argv):
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f'unexpected arguments: {" ".join(argv[1:])}')
-  logging.set_verbosity(logging.WARNING)  # orbax logs every checkpoint step at INFO
-  config = _CONFIG.value
+  logging.set_verbosity(logging.ERROR)  # orbax logs every checkpoint step (INFO, WARNING)
+  config, mode = _CONFIG.value, _MODE.value
+  model_dir = _CHECKPOINT.value or _WORKDIR.value
   try:
+    if mode == 'predict':
+      if not model_dir:
+        raise ValueError('predict needs a trained model: pass --checkpoint=DIR or --workdir=DIR')
+      if not _INPUT.value:
+        raise ValueError('predict needs --input, e.g. --input="1011+0110"')
+      predict_text(model_dir, _INPUT.value)
+      return
     if config is None:
       raise ValueError('--config is required, e.g. --config=experiments/configs/default.py')
     if not _WORKDIR.value:
       raise ValueError('--workdir is required, e.g. --workdir=/tmp/ngpu_run')
-    if _MODE.value == 'train':
+    if mode == 'train':
       train.train_and_evaluate(config, _WORKDIR.value, log=lambda s: print(s, flush=True))
     else:
-      evaluate_workdir(config, _WORKDIR.value)
+      evaluate_model(config, model_dir, _WORKDIR.value)
   except ValueError as e:
-    print(f'ngpu-jax: error: {e}', file=sys.stderr)
-    sys.exit(2)
+    _fail(str(e))
   except train.Interrupted as e:
     print(f'ngpu-jax: {e}', file=sys.stderr)
     sys.exit(128 + e.signum)
@@ -125,7 +157,7 @@ def main(argv):
 def run():
   """Console-script entry point (`ngpu-jax`): absl's --help shows the flags and usage of the
   module named in sys.argv[0], here the script, so register them for it."""
-  for name in ('config', 'workdir', 'mode'):
+  for name in ('config', 'workdir', 'mode', 'checkpoint', 'input'):
     flags.FLAGS.register_key_flag_for_module(sys.argv[0], flags.FLAGS[name])
   sys.modules['__main__'].__doc__ = __doc__
   app.run(main, flags_parser=parse_flags)

@@ -169,3 +169,43 @@ def sample(task: Task, digits: int, batch_size: int, rng: np.random.Generator):
   inputs = inputs.astype(np.int32)
   return inputs, solve(task, inputs)
 
+
+
+def encode_text(task: Task, text: str) -> np.ndarray:
+  """A human-written example (most-significant digit first, e.g. '1011+0110') as the model's
+  input row [1, n]. Operands are padded with leading zeros to the same number of digits."""
+  text = text.strip()
+  digit_chars = '0123456789'[:task.base]
+  if task.is_arithmetic:
+    op_char = '+' if task.kind == 'add' else '*'
+    parts = text.split(op_char)
+    if len(parts) != 2 or not parts[0] or not parts[1]:
+      raise ValueError(f'task {task.name} needs input like "101{op_char}11" (two base-{task.base} '
+                       f'numbers joined by {op_char!r}), got {text!r}')
+    operands = parts
+  else:
+    operands = [text]
+  for operand in operands:
+    bad = sorted(set(operand) - set(digit_chars))
+    if bad or not operand:
+      raise ValueError(f'task {task.name} takes the digits {digit_chars!r}; {text!r} holds '
+                       f'{"".join(bad) or "nothing"!r}')
+  if task.is_arithmetic:
+    d = max(len(operands[0]), len(operands[1]))
+    a, b = (np.array([int(c) for c in o.zfill(d)[::-1]]) + 1 for o in operands)
+    row = np.concatenate([a, [PLUS if task.kind == 'add' else TIMES], b])
+  else:
+    symbols = np.array([int(c) for c in text]) + 1
+    pad = len(symbols) if task.kind == 'dup' else 0
+    row = np.concatenate([symbols, np.zeros(pad, np.int64)])
+  return row.astype(np.int32)[None, :]
+
+
+def decode_text(task: Task, row) -> str:
+  """An output row as people write it: arithmetic answers most-significant digit first,
+  sequences in order; '?' stands for a symbol that is not a digit of the task."""
+  row = np.asarray(row)
+  end = np.flatnonzero(row == PAD)
+  symbols = row[:end[0]] if end.size else row
+  chars = [str(s - 1) if 1 <= s <= task.base else '?' for s in symbols.tolist()]
+  return ''.join(chars[::-1] if task.is_arithmetic else chars)

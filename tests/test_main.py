@@ -111,3 +111,15 @@ def test_bad_flags(tmp_path, args, message):
   assert result.returncode == 2 and 'Traceback' not in result.stderr
   assert result.stderr.count('\n') == 1 and message in result.stderr, result.stderr
   assert not (tmp_path / 'w').exists()
+
+
+def test_predict_mode(trained):
+  workdir, _ = trained
+  result = _cli('--mode=predict', f'--checkpoint={workdir}', '--input=101+11')
+  assert result.returncode == 0, result.stderr
+  assert result.stdout.startswith('101+11 -> ') and ('right' in result.stdout
+                                                     or 'the answer is 1000' in result.stdout)
+  result = _cli('--mode=predict', f'--checkpoint={workdir}', '--input=101')
+  assert result.returncode == 2 and "joined by '+'" in result.stderr
+  result = _cli('--mode=predict', f'--checkpoint={workdir}')
+  assert result.returncode == 2 and 'predict needs --input' in result.stderr

@@ -112,3 +112,29 @@ def test_row_to_int_rejects_non_digits():
   with pytest.raises(ValueError, match='not base-2 digits'):
     tasks.row_to_int(np.array([2, 11, 0]), 2)
   assert tasks.row_to_int(np.array([2, 1, 2, 0, 0]), 2) == 5
+
+
+@pytest.mark.parametrize('name,text,answer', [
+    ('badd', '1011+110', '10001'), ('badd', '0+0', '0'), ('dadd', '99+1', '100'),
+    ('qmul', '3*3', '21'), ('bmul', '10*10', '100'), ('rev', '0111', '1110'),
+    ('dup', '01', '0101'), ('sort', '1010', '0011'), ('copy', '1', '1'),
+])
+def test_text_round_trip(name, text, answer):
+  task = tasks.get(name)
+  row = tasks.encode_text(task, text)
+  assert row.shape[0] == 1 and row.dtype == np.int32
+  assert tasks.decode_text(task, tasks.solve(task, row)[0]) == answer
+
+
+def test_encode_text_pads_operands_to_equal_length():
+  row = tasks.encode_text(tasks.get('badd'), '1011+1')
+  np.testing.assert_array_equal(row, [[2, 2, 1, 2, 11, 2, 1, 1, 1]])
+
+
+@pytest.mark.parametrize('name,text,message', [
+    ('badd', '1011', 'joined by'), ('badd', '10+', 'joined by'), ('badd', '12+1', "holds '2'"),
+    ('bmul', '1+1', 'joined by'), ('rev', '', 'holds'), ('rev', 'ab', "holds 'ab'"),
+])
+def test_encode_text_errors(name, text, message):
+  with pytest.raises(ValueError, match=message):
+    tasks.encode_text(tasks.get(name), text)
