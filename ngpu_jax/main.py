@@ -1,4 +1,4 @@
-"""Command line: train or evaluate a Neural GPU.
+"""Command line: train, evaluate or query a Neural GPU.
 
   python -m ngpu_jax.main --config=experiments/configs/badd.py --workdir=DIR
       [--mode=train|eval] [--config.FIELD=VALUE ...]

@@ -10,7 +10,6 @@ resumed from a checkpoint therefore continues exactly as the uninterrupted one.
 import contextlib
 import functools
 import json
-import math
 import os
 import signal
 import threading
@@ -64,6 +63,8 @@ def check_config(config) -> tasks.Task:
                        f'({config.curriculum_every})')
   if not 0.0 <= config.dropout < 1.0:
     raise ValueError(f'dropout must be in [0, 1), got {config.dropout}')
+  if not 0 < config.learning_rate < float('inf'):
+    raise ValueError(f'learning_rate must be a positive number, got {config.learning_rate}')
   if config.grad_noise_scale < 0:
     raise ValueError(f'grad_noise_scale must be >= 0, got {config.grad_noise_scale}')
   return task
@@ -93,12 +94,15 @@ def gradient_noise() -> optax.GradientTransformationExtraArgs:
 
 def make_optimizer(config) -> optax.GradientTransformationExtraArgs:
   """clip by global norm -> gradient noise -> Adam (learning rate kept in the state, so the
-  decay on stalls is checkpointed with it)."""
-  return optax.chain(
-      optax.clip_by_global_norm(config.grad_clip),
-      gradient_noise(),
-      optax.inject_hyperparams(optax.adam)(learning_rate=config.learning_rate,
-                                           eps=config.adam_eps))
+  decay on stalls is checkpointed with it); a step whose gradients are not finite changes
+  nothing (optax.apply_if_finite, never giving up) and is counted in the state."""
+  return optax.apply_if_finite(
+      optax.chain(
+          optax.clip_by_global_norm(config.grad_clip),
+          gradient_noise(),
+          optax.inject_hyperparams(optax.adam)(learning_rate=config.learning_rate,
+                                               eps=config.adam_eps)),
+      max_consecutive_errors=2**30)
 
 
 def masked_cross_entropy(logits_BxNxV, targets_BxN, lengths_B):
@@ -137,22 +141,27 @@ def train_step_fn(cfg: model.ModelConfig, tx, dropout_rate: float, conv_impl='ma
     updates, opt_state = tx.update(grads, state['opt_state'], state['params'],
                                    noise_std=noise_std, noise_key=noise_key)
     params = optax.apply_updates(state['params'], updates)
+    # Metrics of a skipped (non-finite) step count as 0 in the interval's sums.
+    finite = opt_state.last_finite
     metrics = {'loss': ce, 'seq_error': seq_error, 'grad_norm': optax.tree_utils.tree_norm(grads)}
+    metrics = {k: jnp.where(finite, v, 0.0) for k, v in metrics.items()}
+    metrics['finite_steps'] = finite.astype(jnp.float32)
     return {'params': params, 'opt_state': opt_state}, metrics
 
   return step_fn
 
 
 def learning_rate(opt_state) -> float:
-  return float(opt_state[-1].hyperparams['learning_rate'])
+  return float(opt_state.inner_state[-1].hyperparams['learning_rate'])
 
 
 def set_learning_rate(opt_state, value: float):
   """opt_state with Adam's learning rate replaced (optax.inject_hyperparams keeps it there)."""
-  adam = opt_state[-1]
+  chain = opt_state.inner_state
+  adam = chain[-1]
   hyperparams = {**adam.hyperparams,
                  'learning_rate': jnp.asarray(value, adam.hyperparams['learning_rate'].dtype)}
-  return (*opt_state[:-1], adam._replace(hyperparams=hyperparams))
+  return opt_state._replace(inner_state=(*chain[:-1], adam._replace(hyperparams=hyperparams)))
 
 
 def initial_state(config, cfg, tx, merged: bool):
@@ -216,6 +225,7 @@ def _log_line(record: dict) -> str:
           f"check_seq_err@{record['cur_checked']} {record['check_seq_error']:.3f}  "
           f"pull {record['pull']:.5f}  lr {record['learning_rate']:.2e}  "
           f"{record['steps_per_s']:.2f} steps/s  left {int(eta) // 60}m{int(eta) % 60:02d}s"
+          + (f"  skipped {record['skipped_steps']}" if record['skipped_steps'] else '')
           + ('  [advance]' if record['advanced'] else '') + ('  [merged]' if record['merged_now'] else ''))
 
 
@@ -312,10 +322,14 @@ def train_and_evaluate(config, workdir: str, log=print) -> dict:
 
       # Interval end: read metrics, check the curriculum, decay the learning rate, log.
       steps_done = step + 1 - interval_step
-      means = {k: float(v) / steps_done for k, v in sums.items()}
-      if not math.isfinite(means['loss']):
-        raise FloatingPointError(f'training loss is {means["loss"]} at step {step + 1}; '
-                                 'lower learning_rate or raise grad_clip')
+      finite_steps = float(sums.pop('finite_steps'))
+      means = {k: float(v) / max(finite_steps, 1.0) for k, v in sums.items()}
+      skipped = int(state['opt_state'].total_notfinite)
+      if int(state['opt_state'].notfinite_count) >= config.max_nonfinite_steps:
+        raise FloatingPointError(
+            f'{int(state["opt_state"].notfinite_count)} training steps in a row up to step '
+            f'{step + 1} had non-finite gradients (their updates were skipped; the checkpoints '
+            f'are untouched); lower learning_rate or raise grad_clip and resume')
       sums = None
       checked = cur_state['cur']
       check_rng = np.random.default_rng([config.seed, CURRICULUM_STREAM, step + 1])
@@ -356,6 +370,7 @@ def train_and_evaluate(config, workdir: str, log=print) -> dict:
       record = {'step': step + 1, 'cur': new_cur['cur'], 'cur_checked': checked,
                 'loss': means['loss'], 'train_seq_error': means['seq_error'],
                 'grad_norm': means['grad_norm'], 'check_seq_error': check_error,
+                'skipped_steps': skipped,
                 'pull': float(pull_of(new_cur['advances'])), 'learning_rate': lr,
                 'steps_per_s': rate, 'wall_s': progress['wall_s'],
                 'time_left_s': (config.num_train_steps - step - 1) / rate,

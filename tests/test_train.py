@@ -141,9 +141,32 @@ def test_config_must_match_workdir(tmp_path):
     ({'curriculum_start': 5}, 'curriculum_start'),
     ({'checkpoint_every': 15}, 'multiple of curriculum_every'),
     ({'dropout': 1.0}, 'dropout'),
+    ({'learning_rate': 0.0}, 'learning_rate must be a positive number'),
     ({'model.nmaps': 0}, 'model.nmaps'),
 ])
 def test_bad_config(tmp_path, overrides, message):
   with pytest.raises(ValueError, match=message):
     train.train_and_evaluate(tiny_config(**overrides), str(tmp_path))
   assert not os.path.exists(tmp_path / 'config.json')
+
+
+def test_non_finite_step_is_skipped_and_counted():
+  config = tiny_config()
+  cfg, tx, state = _setup(config)
+  step = jax.jit(train.train_step_fn(cfg, tx, 0.0))
+  x, y, lengths = _batch(2, 8)
+  before = jax.tree.map(jnp.copy, state['params'])
+  state, metrics = step(state, x, y, lengths, jax.random.key(0), float('nan'), 0.0, 0)
+  chex.assert_trees_all_equal(state['params'], before)
+  assert int(state['opt_state'].total_notfinite) == 1 and float(metrics['finite_steps']) == 0.0
+  assert np.isfinite(float(metrics['loss']))
+  state, metrics = step(state, x, y, lengths, jax.random.key(1), 0.001, 0.0, 1)
+  assert int(state['opt_state'].notfinite_count) == 0
+  assert not np.allclose(state['params']['embedding'], before['embedding'])
+
+
+def test_run_stops_after_consecutive_non_finite_steps(tmp_path):
+  config = tiny_config(pull_start=float('nan'), max_nonfinite_steps=5)
+  with pytest.raises(FloatingPointError, match='10 training steps in a row up to step 10'):
+    train.train_and_evaluate(config, str(tmp_path), log=lambda s: None)
+  assert not (tmp_path / 'checkpoints' / '10').exists()
