@@ -103,7 +103,7 @@ def test_sigterm_saves_and_resume_is_exact(tmp_path):
     (['--config.nosuch=1'], "unknown config field 'nosuch'; valid fields: adam_eps"),
     (['--config.model.foo=1'], "unknown config field 'model.foo'"),
     (['--config.seed=abc'], 'flag --config.seed=abc'),
-    (['--mode=bad'], 'value should be one of <train|eval>'),
+    (['--mode=bad'], 'value should be one of <train|eval|predict>'),
     (['--config=tests/conftest.py'], 'must define get_config()'),
 ])
 def test_bad_flags(tmp_path, args, message):
