@@ -181,8 +181,7 @@ def forward(params, inputs_BxN, lengths_B, cfg: ModelConfig, *, dropout_rate=0.0
   after its last step, so padding it into a wider batch does not change its outputs.
   With `return_states`, also returns the state after every step, [T, B, N, F].
   """
-  b, n = inputs_BxN.shape
-  f = cfg.height * cfg.nmaps
+  n = inputs_BxN.shape[1]
   mask_BxNx1 = (jnp.arange(n)[None, :] < lengths_B[:, None])[..., None].astype(jnp.float32)
   steps_B = lengths_B * cfg.steps_per_symbol
   num_steps = n * cfg.steps_per_symbol

@@ -7,7 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from ngpu_jax import model, tasks, train
+from ngpu_jax import tasks, train
 from conftest import tiny_config
 
 
