@@ -30,7 +30,13 @@ def base_config() -> ml_collections.ConfigDict:
   c.grad_clip = 1.0  # global gradient norm
   c.grad_noise_scale = 0.0  # gradient noise variance = scale * train seq error / sqrt(step)
   c.dropout = 0.1  # on the state, every step
-  c.max_nonfinite_steps = 10  # updates with NaN/inf gradients are skipped; this many in a row stop the run
+  # Updates with NaN/inf gradients are skipped (and counted); when the last
+  # `max_nonfinite_steps` of a log interval were all skipped, the newest checkpoint is
+  # restored with the learning rate x `nonfinite_lr_factor`, at most `max_nonfinite_restores`
+  # times, after which the run stops.
+  c.max_nonfinite_steps = 10
+  c.nonfinite_lr_factor = 0.5
+  c.max_nonfinite_restores = 3
 
   # Relaxation (SPEC.md section 2): pull(level) = min(pull_start * pull_factor**level, pull_cap),
   # level = curriculum advances; the sets are merged into one at max_train_digits.

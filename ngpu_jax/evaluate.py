@@ -14,6 +14,7 @@ import json
 import os
 import time
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -78,12 +79,58 @@ def evaluate_digits(params, cfg, task: tasks.Task, digits: int, examples: int, b
   return rates(error_counts(predictions, targets, lengths))
 
 
+# Peak bytes of a compiled forward pass over the bytes of one [B, N, H * M] float32 state:
+# 12.2-12.9 measured with XLA's memory_analysis at m = 24, h = 4, B 8-32, N 401-4001
+# (experiments/benchmark.py reports it); 14 leaves a margin.
+STATE_COPIES = 14
+
+
+def forward_bytes(cfg: model.ModelConfig, batch: int, n: int, examples: int = 0) -> int:
+  """Estimated peak memory of evaluating `examples` examples of width n, `batch` at a time:
+  the forward pass on the device plus inputs, targets and predictions on the host."""
+  state = batch * n * cfg.height * cfg.nmaps * 4
+  return STATE_COPIES * state + 3 * 4 * examples * n + 2**21
+
+
+def available_bytes():
+  """Memory free for a forward pass: the accelerator's free memory, or the host's available
+  memory (MemAvailable) on CPU; None where it cannot be read."""
+  device = jax.devices()[0]
+  if device.platform != 'cpu':
+    stats = device.memory_stats() or {}
+    if 'bytes_limit' in stats:
+      return stats['bytes_limit'] - stats.get('bytes_in_use', 0)
+    return None
+  try:
+    with open('/proc/meminfo') as f:
+      fields = dict(line.split(':', 1) for line in f)
+    return int(fields['MemAvailable'].split()[0]) * 1024
+  except (OSError, KeyError, ValueError):
+    return None
+
+
+def check_fits(cfg: model.ModelConfig, n: int, batch: int, examples: int = 0,
+               what: str = 'evaluating') -> None:
+  """Raises ValueError, with the numbers, when the estimate exceeds the available memory."""
+  needed, free = forward_bytes(cfg, batch, n, examples), available_bytes()
+  if free is not None and needed > free:
+    raise ValueError(f'{what} at width n={n} with batch {batch} needs about '
+                     f'{needed / 2**30:.1f} GiB but only {free / 2**30:.1f} GiB is available; '
+                     'use a smaller eval_batch_size (batch) or shorter lengths')
+
+
 def evaluate_lengths(params, cfg, task, digits_list, examples_list, batch_size, seed,
                      log=print) -> dict:
-  """{digits: rates} for every length; logs one line per length as it finishes."""
+  """{digits: rates} for every length; logs one line per length as it finishes.
+
+  Checks first that every length fits in memory (ValueError with the estimate otherwise).
+  """
   if len(digits_list) != len(examples_list):
     raise ValueError(f'eval_digits has {len(digits_list)} entries but eval_examples has '
                      f'{len(examples_list)}; give one example count per length')
+  for digits, examples in zip(digits_list, examples_list):
+    check_fits(cfg, task.length(digits), min(batch_size, examples), examples,
+               f'evaluating {digits} digits')
   results = {}
   for digits, examples in zip(digits_list, examples_list):
     start = time.time()

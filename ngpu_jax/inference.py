@@ -22,6 +22,8 @@ class Predictor:
     """Predicted symbol ids [B, N] (argmax, one forward pass) for int inputs [B, N] in the
     SPEC encoding. Every row is taken at the full width N (N steps)."""
     inputs_BxN = check_inputs(inputs_BxN, self.model_config.vocab_size)
+    evaluate.check_fits(self.model_config, inputs_BxN.shape[1],
+                        min(batch_size, inputs_BxN.shape[0]), inputs_BxN.shape[0], 'predicting')
     return evaluate.predict(self.params, inputs_BxN, self.model_config,
                             min(batch_size, inputs_BxN.shape[0]))
 
@@ -48,15 +50,28 @@ def load(workdir: str, step=None) -> Predictor:
   if config is None:
     raise ValueError(f'{workdir} holds no trained model (no config.json); train one there first '
                      'or pass the workdir of a trained run')
-  ckpts = checkpoint.Checkpoints(workdir, read_only=True)
-  step = ckpts.latest_step() if step is None else step
-  if step is None:
-    raise ValueError(f'{workdir} holds no checkpoint; train there first')
-  merged = ckpts.progress(step)['curriculum']['merged']
   cfg = train.model_config(config)
-  template = jax.eval_shape(lambda: model.init_params(jax.random.key(0), cfg))
-  if merged:
-    template = jax.eval_shape(relaxation.merge, template)
-  params, _ = ckpts.restore(step, template)
-  ckpts.close()
+
+  def templates(progress):
+    template = jax.eval_shape(lambda: model.init_params(jax.random.key(0), cfg))
+    if progress['curriculum']['merged']:
+      template = jax.eval_shape(relaxation.merge, template)
+    return template, None
+
+  ckpts = checkpoint.Checkpoints(workdir, read_only=True)
+  try:
+    if step is None:
+      found = ckpts.restore_newest_good(templates, log=lambda s: None)
+      if found is None:
+        raise ValueError(f'{workdir} holds no checkpoint; train there first')
+      step, _, params, _ = found
+    else:
+      if step not in ckpts.manager.all_steps():
+        raise ValueError(f'{workdir} has no checkpoint {step}; it has {list(ckpts.manager.all_steps())}')
+      try:
+        params, _ = ckpts.restore(step, *templates(ckpts.progress(step)))
+      except checkpoint.CheckpointDamaged as e:
+        raise ValueError(f'{e}; load another step') from None
+  finally:
+    ckpts.close()
   return Predictor(config, params, step)

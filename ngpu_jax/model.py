@@ -105,13 +105,28 @@ def banded_kernel(kernel_KWxKHxIxO, height, groups=1):
   return w.reshape(kw * height * i, groups * height * (o // groups))
 
 
-def conv_matmul(s_BxNxF, w_KFxG, kernel_width):
-  """Convolution along the sequence: the kw shifted copies side by side, one matmul."""
+def shift_concat(s_BxNxF, kernel_width):
+  """The kw shifted copies of the state side by side, zero beyond both ends: [B, N, kw * F]."""
   n = s_BxNxF.shape[1]
   pad = kernel_width // 2
   s_pad = jnp.pad(s_BxNxF, ((0, 0), (pad, pad), (0, 0)))
-  shifted = jnp.concatenate([s_pad[:, dx:dx + n] for dx in range(kernel_width)], axis=-1)
-  return shifted @ w_KFxG
+  return jnp.concatenate([s_pad[:, dx:dx + n] for dx in range(kernel_width)], axis=-1)
+
+
+def shift_concat_transpose(g_BxNxKF, kernel_width):
+  """The adjoint of `shift_concat`: each shifted block's gradient moved back and summed."""
+  n, kf = g_BxNxKF.shape[1:]
+  f = kf // kernel_width
+  pad = kernel_width // 2
+  blocks = [jnp.pad(g_BxNxKF[..., dx * f:(dx + 1) * f],
+                    ((0, 0), (dx, kernel_width - 1 - dx), (0, 0)))[:, pad:pad + n]
+            for dx in range(kernel_width)]
+  return sum(blocks[1:], blocks[0])
+
+
+def conv_matmul(s_BxNxF, w_KFxG, kernel_width):
+  """Convolution along the sequence: the kw shifted copies side by side, one matmul."""
+  return shift_concat(s_BxNxF, kernel_width) @ w_KFxG
 
 
 def conv_reference(s_BxNxF, kernel_KWxKHxIxO, height, groups=1):
@@ -149,7 +164,10 @@ def prepare_weights(params, cfg: ModelConfig, conv_impl='matmul'):
 
 
 def cgru(s_BxNxF, w, cfg: ModelConfig, conv_impl='matmul'):
-  """One convolutional GRU: u . s + (1 - u) . tanh(U * (r . s) + B)."""
+  """One convolutional GRU: u . s + (1 - u) . tanh(U * (r . s) + B).
+
+  Returns the new state and, for the backward pass, the gates [u, r] and the candidate c.
+  """
   if conv_impl == 'matmul':
     conv = lambda x, k, groups: conv_matmul(x, k, cfg.kernel_width)
   else:
@@ -158,7 +176,13 @@ def cgru(s_BxNxF, w, cfg: ModelConfig, conv_impl='matmul'):
   gates = gate(conv(s_BxNxF, w['gates_kernel'], 2) + w['gates_bias'], cfg.cutoff)
   u, r = gates[..., :f], gates[..., f:]
   c = jnp.tanh(conv(r * s_BxNxF, w['cand_kernel'], 1) + w['cand_bias'])
-  return u * s_BxNxF + (1.0 - u) * c
+  return u * s_BxNxF + (1.0 - u) * c, (gates, c)
+
+
+def gate_grad(g, cutoff):
+  """d gate(x) / dx from the gate's value g: cutoff * sigmoid'(x) inside (0, 1), 0 where clipped."""
+  sig = (g + (cutoff - 1.0) / 2.0) / cutoff
+  return jnp.where((g > 0.0) & (g < 1.0), cutoff * sig * (1.0 - sig), 0.0)
 
 
 def embed(params, inputs_BxN, cfg: ModelConfig):
@@ -171,6 +195,117 @@ def embed(params, inputs_BxN, cfg: ModelConfig):
   return jnp.concatenate([e, rest], axis=-1)  # h-major: row 0 is the first M features
 
 
+def _dropout(s_BxNxF, keep_BxNxF, rate):
+  if rate == 0.0:
+    return s_BxNxF
+  return jnp.where(keep_BxNxF, s_BxNxF / (1.0 - rate), 0.0)
+
+
+def _layer(tree, index):
+  return jax.tree.map(lambda x: x[index], tree)
+
+
+def _step(weights, s_BxNxF, t, keep_BxNxF, mask_BxNx1, steps_B, cfg, dropout_rate, conv_impl):
+  """Step t of the recurrence (relaxed set t mod R, its L CGRUs); frozen examples keep s.
+
+  Returns the new state and the layers' (gates, candidate) for the backward pass.
+  """
+  w_set = _layer(weights, t % weights['gates_bias'].shape[0])
+  x = _dropout(s_BxNxF, keep_BxNxF, dropout_rate)
+  parts = []
+  for layer in range(cfg.layers):
+    x, part = cgru(x, _layer(w_set, layer), cfg, conv_impl)
+    x = x * mask_BxNx1
+    parts.append(part)
+  return jnp.where((t < steps_B)[:, None, None], x, s_BxNxF), parts
+
+
+def _scan(weights, s0_BxNxF, mask_BxNx1, steps_B, keep_T, cfg, dropout_rate, conv_impl,
+          return_states=False):
+  def body(s, xs):
+    t, keep = xs
+    new, _ = _step(weights, s, t, keep, mask_BxNx1, steps_B, cfg, dropout_rate, conv_impl)
+    return new, (new if return_states else None)
+  return jax.lax.scan(body, s0_BxNxF, (jnp.arange(keep_T.shape[0]), keep_T))
+
+
+def _group_by_set(a_TxK, relax_sets):
+  """[T, ...] -> [ceil(T / R), R, ...], zero-padded: entry [j, r] is step j * R + r."""
+  t = a_TxK.shape[0]
+  pad = -t % relax_sets
+  a = jnp.pad(a_TxK, [(0, pad)] + [(0, 0)] * (a_TxK.ndim - 1))
+  return a.reshape((-1, relax_sets) + a_TxK.shape[1:])
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(5, 6))
+def recurrence(weights, s0_BxNxF, mask_BxNx1, steps_B, keep_T, cfg, dropout_rate):
+  """The final state after T = len(keep_T) steps, matmul form, with a hand-written VJP.
+
+  XLA's gradient of the scan accumulates every weight gradient inside the backward loop;
+  here the loop only carries the state's gradient and keeps each step's pre-activation
+  gradients, and the weight gradients are then a few large matmuls over all steps of a
+  relaxed set at once (issue 3: the backward pass is where the time went). Tested against
+  autodiff of the `lax.conv` reference (tests/test_model.py).
+  """
+  return _scan(weights, s0_BxNxF, mask_BxNx1, steps_B, keep_T, cfg, dropout_rate, 'matmul')[0]
+
+
+def _recurrence_fwd(weights, s0_BxNxF, mask_BxNx1, steps_B, keep_T, cfg, dropout_rate):
+  def body(s, xs):
+    t, keep = xs
+    new, parts = _step(weights, s, t, keep, mask_BxNx1, steps_B, cfg, dropout_rate, 'matmul')
+    return new, (s, parts)
+  s_final, (states_T, parts_T) = jax.lax.scan(
+      body, s0_BxNxF, (jnp.arange(keep_T.shape[0]), keep_T))
+  return s_final, (weights, mask_BxNx1, steps_B, keep_T, states_T, parts_T)
+
+
+def _recurrence_bwd(cfg, dropout_rate, residuals, ds_final):
+  weights, mask_BxNx1, steps_B, keep_T, states_T, parts_T = residuals
+  kw, relax_sets, f = cfg.kernel_width, weights['gates_bias'].shape[0], ds_final.shape[-1]
+
+  def body(carry, xs):
+    ds, dweights = carry
+    t, keep, s, parts = xs
+    index = t % relax_sets
+    w_set = _layer(weights, index)
+    active = (t < steps_B)[:, None, None]
+    d = jnp.where(active, ds, 0.0)
+    inputs = [_dropout(s, keep, dropout_rate)]
+    for gates, c in parts[:-1]:
+      u = gates[..., :f]
+      inputs.append((u * inputs[-1] + (1.0 - u) * c) * mask_BxNx1)
+    dset = _layer(dweights, index)
+    new_dset = {name: [] for name in dset}
+    for layer in reversed(range(cfg.layers)):
+      w = _layer(w_set, layer)
+      x, (gates, c) = inputs[layer], parts[layer]
+      u, r = gates[..., :f], gates[..., f:]
+      d = d * mask_BxNx1
+      dc_pre = d * (1.0 - u) * (1.0 - c * c)
+      drs = shift_concat_transpose(dc_pre @ w['cand_kernel'].T, kw)
+      dgates_pre = jnp.concatenate([d * (x - c), drs * x], axis=-1) * gate_grad(gates, cfg.cutoff)
+      d = d * u + drs * r + shift_concat_transpose(dgates_pre @ w['gates_kernel'].T, kw)
+      for name, conv_in, dpre in (('gates', x, dgates_pre), ('cand', r * x, dc_pre)):
+        k = conv_in.shape[0] * conv_in.shape[1]
+        dk = shift_concat(conv_in, kw).reshape(k, -1).T @ dpre.reshape(k, -1)
+        new_dset[name + '_kernel'].insert(0, dset[name + '_kernel'][layer] + dk)
+        new_dset[name + '_bias'].insert(0, dset[name + '_bias'][layer] + dpre.sum((0, 1)))
+    dweights = {name: dweights[name].at[index].set(jnp.stack(v))
+                for name, v in new_dset.items()}
+    d = _dropout(d, keep, dropout_rate)  # linear in s: its own transpose
+    return (jnp.where(active, d, ds), dweights), None
+
+  dweights0 = {name: jnp.zeros_like(weights[name]) for name in weights}
+  (ds0, dweights), _ = jax.lax.scan(
+      body, (ds_final, dweights0), (jnp.arange(keep_T.shape[0]), keep_T, states_T, parts_T),
+      reverse=True)
+  return dweights, ds0, None, None, None
+
+
+recurrence.defvjp(_recurrence_fwd, _recurrence_bwd)
+
+
 def forward(params, inputs_BxN, lengths_B, cfg: ModelConfig, *, dropout_rate=0.0,
             dropout_key=None, conv_impl='matmul', return_states=False):
   """Logits [B, N, V] for int inputs [B, N].
@@ -180,32 +315,22 @@ def forward(params, inputs_BxN, lengths_B, cfg: ModelConfig, *, dropout_rate=0.0
   every CGRU (the zero boundary it would have at its own width) and its state is frozen
   after its last step, so padding it into a wider batch does not change its outputs.
   With `return_states`, also returns the state after every step, [T, B, N, F].
+  conv_impl 'matmul' (the fast form, with its own VJP) or 'reference' (`lax.conv`, autodiff).
   """
   n = inputs_BxN.shape[1]
   mask_BxNx1 = (jnp.arange(n)[None, :] < lengths_B[:, None])[..., None].astype(jnp.float32)
   steps_B = lengths_B * cfg.steps_per_symbol
   num_steps = n * cfg.steps_per_symbol
   weights = prepare_weights(params, cfg, conv_impl)
-  relax_sets = params['gates_bias'].shape[0]
-  use_dropout = dropout_rate > 0.0
-  keys = (jax.random.split(dropout_key, num_steps) if use_dropout
-          else jnp.zeros((num_steps,), jnp.int32))
-
-  def step(s_BxNxF, xs):
-    t, key = xs
-    w_set = jax.tree.map(lambda x: x[t % relax_sets], weights)
-    new = s_BxNxF
-    if use_dropout:
-      keep = jax.random.bernoulli(key, 1.0 - dropout_rate, new.shape)
-      new = jnp.where(keep, new / (1.0 - dropout_rate), 0.0)
-    for layer in range(cfg.layers):
-      w_layer = jax.tree.map(lambda x: x[layer], w_set)
-      new = cgru(new, w_layer, cfg, conv_impl) * mask_BxNx1
-    s_BxNxF = jnp.where((t < steps_B)[:, None, None], new, s_BxNxF)
-    return s_BxNxF, (s_BxNxF if return_states else None)
-
   s0 = embed(params, inputs_BxN, cfg) * mask_BxNx1
-  s_final, states = jax.lax.scan(step, s0, (jnp.arange(num_steps), keys))
+  # Dropout masks of all steps drawn at once; a placeholder of T zeros when off.
+  keep_T = (jax.random.bernoulli(dropout_key, 1.0 - dropout_rate, (num_steps,) + s0.shape)
+            if dropout_rate > 0.0 else jnp.zeros((num_steps,), bool))
+  if conv_impl == 'matmul' and not return_states:
+    s_final = recurrence(weights, s0, mask_BxNx1, steps_B, keep_T, cfg, float(dropout_rate))
+  else:
+    s_final, states = _scan(weights, s0, mask_BxNx1, steps_B, keep_T, cfg, dropout_rate,
+                            conv_impl, return_states)
   logits = s_final[..., :cfg.nmaps] @ params['out_kernel'] + params['out_bias']
   return (logits, states) if return_states else logits
 

@@ -65,8 +65,16 @@ def check_config(config) -> tasks.Task:
     raise ValueError(f'dropout must be in [0, 1), got {config.dropout}')
   if not 0 < config.learning_rate < float('inf'):
     raise ValueError(f'learning_rate must be a positive number, got {config.learning_rate}')
+  if int(config.max_nonfinite_steps) < 1 or int(config.max_nonfinite_restores) < 0:
+    raise ValueError('max_nonfinite_steps must be >= 1 and max_nonfinite_restores >= 0')
+  if not 0 < config.nonfinite_lr_factor <= 1:
+    raise ValueError(f'nonfinite_lr_factor must be in (0, 1], got {config.nonfinite_lr_factor}')
   if config.grad_noise_scale < 0:
     raise ValueError(f'grad_noise_scale must be >= 0, got {config.grad_noise_scale}')
+  for digits, examples in zip(config.eval_digits, config.eval_examples):
+    evaluate.check_fits(model_config(config), task.length(digits),
+                        min(config.eval_batch_size, examples), examples,
+                        f'evaluating {digits} digits (eval_digits)')
   return task
 
 
@@ -95,11 +103,15 @@ def gradient_noise() -> optax.GradientTransformationExtraArgs:
 def make_optimizer(config) -> optax.GradientTransformationExtraArgs:
   """clip by global norm -> gradient noise -> Adam (learning rate kept in the state, so the
   decay on stalls is checkpointed with it); a step whose gradients are not finite changes
-  nothing (optax.apply_if_finite, never giving up) and is counted in the state."""
+  nothing (optax.apply_if_finite, never giving up) and is counted in the state.
+
+  With grad_noise_scale 0 the noise stage is `optax.identity()`, which has the same (empty)
+  state: drawing zero-scaled noise cost seconds of compile time per bucket on XLA:CPU.
+  """
   return optax.apply_if_finite(
       optax.chain(
           optax.clip_by_global_norm(config.grad_clip),
-          gradient_noise(),
+          gradient_noise() if config.grad_noise_scale > 0 else optax.identity(),
           optax.inject_hyperparams(optax.adam)(learning_rate=config.learning_rate,
                                                eps=config.adam_eps)),
       max_consecutive_errors=2**30)
@@ -258,6 +270,17 @@ def _stop_on_signals():
       signal.signal(sig, previous)
 
 
+def _interval_start(progress):
+  """(metric sums so far, first step) of the log interval a checkpoint was taken in.
+
+  A checkpoint taken inside an interval keeps the sums (as the float32 values they are) so
+  the resumed run logs and decays exactly the same.
+  """
+  sums = progress.get('interval_sums')
+  sums = None if sums is None else {k: jnp.float32(v) for k, v in sums.items()}
+  return sums, progress.get('interval_step', progress['step'])
+
+
 def train_and_evaluate(config, workdir: str, log=print) -> dict:
   """Trains (resuming from the workdir's latest checkpoint), then evaluates at
   config.eval_digits; returns the evaluation results {digits: rates}."""
@@ -270,28 +293,26 @@ def train_and_evaluate(config, workdir: str, log=print) -> dict:
   n_max = task.length(config.max_train_digits)
   pull_of = relaxation.pull_schedule(config.pull_start, config.pull_factor, config.pull_cap)
 
-  latest = ckpts.latest_step()
-  if latest is None:
+  def templates(progress):
+    state = initial_state(config, cfg, tx, progress['curriculum']['merged'])
+    return state['params'], state['opt_state']
+
+  found = ckpts.restore_newest_good(templates, log=log)
+  if found is None:
     progress = {'step': 0, 'curriculum': curriculum.init_state(config.curriculum_start),
                 'interval_losses': [], 'window_losses': [], 'wall_s': 0.0}
     state = initial_state(config, cfg, tx, merged=False)
   else:
-    progress = ckpts.progress(latest)
-    template = initial_state(config, cfg, tx, progress['curriculum']['merged'])
-    state = dict(zip(('params', 'opt_state'),
-                     ckpts.restore(latest, template['params'], template['opt_state'])))
+    latest, progress, params, opt_state = found
+    state = {'params': params, 'opt_state': opt_state}
     log(f'resumed from {ckpts.directory}/{latest} (step {progress["step"]})')
 
   step_fn = jax.jit(train_step_fn(cfg, tx, config.dropout), donate_argnums=0)
   check_logits = jax.jit(functools.partial(model.forward, cfg=cfg))
   base_key = jax.random.key(config.seed)
   metrics_path = os.path.join(workdir, 'metrics.jsonl')
-  # Metric sums of the current log interval; a checkpoint taken inside an interval keeps them
-  # (as the float32 values they are) so the resumed run logs and decays exactly the same.
-  sums = progress.get('interval_sums')
-  sums = None if sums is None else {k: jnp.float32(v) for k, v in sums.items()}
+  sums, interval_step = _interval_start(progress)
   interval_start = time.time()
-  interval_step = progress.get('interval_step', progress['step'])
   log(f'training {task.name}: {config.num_train_steps} steps, batch {config.batch_size}, '
       f'digits up to {config.max_train_digits} (n={n_max}), workdir {workdir}')
 
@@ -325,11 +346,28 @@ def train_and_evaluate(config, workdir: str, log=print) -> dict:
       finite_steps = float(sums.pop('finite_steps'))
       means = {k: float(v) / max(finite_steps, 1.0) for k, v in sums.items()}
       skipped = int(state['opt_state'].total_notfinite)
-      if int(state['opt_state'].notfinite_count) >= config.max_nonfinite_steps:
-        raise FloatingPointError(
-            f'{int(state["opt_state"].notfinite_count)} training steps in a row up to step '
-            f'{step + 1} had non-finite gradients (their updates were skipped; the checkpoints '
-            f'are untouched); lower learning_rate or raise grad_clip and resume')
+      in_a_row = int(state['opt_state'].notfinite_count)
+      if in_a_row >= config.max_nonfinite_steps:
+        restores = progress.get('nonfinite_restores', 0)
+        why = (f'{in_a_row} training steps in a row up to step {step + 1} had non-finite '
+               'gradients (their updates were skipped)')
+        found = (ckpts.restore_newest_good(templates, log=log)
+                 if restores < config.max_nonfinite_restores else None)
+        if found is None:
+          reason = (f'{restores} restores with a lower learning rate did not help' if restores
+                    else 'there is no checkpoint to go back to')
+          raise FloatingPointError(
+              f'{why}; {reason}. The checkpoints are untouched: lower learning_rate or raise '
+              'grad_clip and resume')
+        latest, progress, params, opt_state = found
+        lr = learning_rate(opt_state) * config.nonfinite_lr_factor
+        state = {'params': params, 'opt_state': set_learning_rate(opt_state, lr)}
+        progress = {**progress, 'nonfinite_restores': restores + 1}
+        sums, interval_step = _interval_start(progress)
+        interval_start = time.time()
+        log(f'WARNING: {why}; restored checkpoint {latest} with the learning rate lowered to '
+            f'{lr:.3g} (restore {restores + 1} of at most {config.max_nonfinite_restores})')
+        continue
       sums = None
       checked = cur_state['cur']
       check_rng = np.random.default_rng([config.seed, CURRICULUM_STREAM, step + 1])

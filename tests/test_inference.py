@@ -41,3 +41,9 @@ def test_load_without_a_model(tmp_path):
     ngpu_jax.load(str(tmp_path))
   with pytest.raises(ValueError, match='holds no trained model'):
     ngpu_jax.load(str(tmp_path / 'missing'))
+
+
+def test_predict_refuses_inputs_too_wide_for_memory(trained):
+  wide = np.ones((1, 3 * 10**7), np.int32)
+  with pytest.raises(ValueError, match=r'predicting at width n=30000000 .* needs about'):
+    ngpu_jax.load(str(trained)).predict(wide)

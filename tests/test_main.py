@@ -48,6 +48,8 @@ def test_eval_mode(trained):
     (['--config.task=bad'], "unknown task 'bad'"),
     (['--config.max_train_digits=0'], 'digits must be >= 1'),
     (['--config.model.nmaps=16'], 'model.nmaps=8'),
+    (['--config.model.height=3'], 'model.height=4'),
+    (['--config.eval_digits=(2,10000000)'], 'needs about'),
 ])
 def test_one_line_errors(trained, args, message):
   workdir, _ = trained
@@ -123,3 +125,11 @@ def test_predict_mode(trained):
   assert result.returncode == 2 and "joined by '+'" in result.stderr
   result = _cli('--mode=predict', f'--checkpoint={workdir}')
   assert result.returncode == 2 and 'predict needs --input' in result.stderr
+
+
+def test_workdir_that_is_a_file(tmp_path):
+  (tmp_path / 'file').write_text('keep me')
+  result = _cli(f'--workdir={tmp_path / "file"}', *TINY)
+  assert result.returncode == 2 and 'Traceback' not in result.stderr
+  assert 'cannot create workdir' in result.stderr
+  assert (tmp_path / 'file').read_text() == 'keep me'

@@ -7,6 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+import ngpu_jax
 from ngpu_jax import tasks, train
 from conftest import tiny_config
 
@@ -143,6 +144,10 @@ def test_config_must_match_workdir(tmp_path):
     ({'dropout': 1.0}, 'dropout'),
     ({'learning_rate': 0.0}, 'learning_rate must be a positive number'),
     ({'model.nmaps': 0}, 'model.nmaps'),
+    ({'max_train_digits': 2.5}, 'digits must be an integer'),
+    ({'eval_digits': (2, 10**7)}, r'evaluating 10000000 digits .* needs about \d+\.\d GiB but only'),
+    ({'nonfinite_lr_factor': 0.0}, 'nonfinite_lr_factor'),
+    ({'max_nonfinite_steps': 0}, 'max_nonfinite_steps'),
 ])
 def test_bad_config(tmp_path, overrides, message):
   with pytest.raises(ValueError, match=message):
@@ -170,3 +175,41 @@ def test_run_stops_after_consecutive_non_finite_steps(tmp_path):
   with pytest.raises(FloatingPointError, match='10 training steps in a row up to step 10'):
     train.train_and_evaluate(config, str(tmp_path), log=lambda s: None)
   assert not (tmp_path / 'checkpoints' / '10').exists()
+
+
+def test_non_finite_streak_restores_checkpoint_with_lower_learning_rate(tmp_path, monkeypatch):
+  """A NaN injected into every step from step 30 on while the learning rate is above 6e-4:
+  the run skips those updates, restores checkpoint 30 with the rate halved, and finishes."""
+  original = train.train_step_fn
+
+  def poisoned(cfg, tx, dropout_rate, conv_impl='matmul'):
+    inner = original(cfg, tx, dropout_rate, conv_impl)
+
+    def step_fn(state, inputs, targets, lengths, key, pull, noise_scale, step):
+      lr = state['opt_state'].inner_state[-1].hyperparams['learning_rate']
+      pull = jnp.where((step >= 30) & (lr > 6e-4), jnp.nan, pull)  # NaN loss and gradients
+      return inner(state, inputs, targets, lengths, key, pull, noise_scale, step)
+    return step_fn
+
+  monkeypatch.setattr(train, 'train_step_fn', poisoned)
+  config = tiny_config(num_train_steps=60, max_nonfinite_steps=5)
+  logged = []
+  train.train_and_evaluate(config, str(tmp_path), log=logged.append)
+  warning = [line for line in logged if line.startswith('WARNING')]
+  assert len(warning) == 1 and '10 training steps in a row up to step 40' in warning[0]
+  assert 'restored checkpoint 30' in warning[0] and '0.0005' in warning[0]
+  records = [json.loads(line) for line in open(tmp_path / 'metrics.jsonl')]
+  assert [r['step'] for r in records] == [10, 20, 30, 40, 50, 60]  # 40 once, after the restore
+  assert records[-1]['learning_rate'] == pytest.approx(5e-4)
+  params = ngpu_jax.load(str(tmp_path)).params
+  assert all(np.isfinite(np.asarray(v)).all() for v in params.values())
+
+
+def test_non_finite_restores_are_limited(tmp_path):
+  train.train_and_evaluate(tiny_config(num_train_steps=10), str(tmp_path), log=lambda s: None)
+  # From checkpoint 10 on every step is NaN: 3 restores with lower rates, then it stops.
+  config = tiny_config(num_train_steps=200, pull_start=float('nan'), max_nonfinite_steps=5)
+  logged = []
+  with pytest.raises(FloatingPointError, match='3 restores with a lower learning rate did not'):
+    train.train_and_evaluate(config, str(tmp_path), log=logged.append)
+  assert sum(line.startswith('WARNING') for line in logged) == 3

@@ -1,0 +1,189 @@
+"""Speed and memory of the Neural GPU on this machine, as ratios measured in one run.
+
+  python experiments/benchmark.py            # a table; about 2 minutes on a 2-core CPU
+  python experiments/benchmark.py --json     # the same, and one JSON object as the last line
+
+What it measures (after a warm-up call, the median of --repeats timed calls):
+- `matmul`: a large fp32 matmul, the machine's own rate in this run;
+- `train`: the full train step (loss + gradients + clip/Adam update, dropout 10% and the
+  relaxation pull on) at batch 32, n = 41, h = 4, m = 24, r = 6 (the paper's badd shape) and
+  at batch 32, n = 32, m = 64 (the shape the paper timed at 0.6 s per step on a GTX 970),
+  for the fast form (`conv_impl='matmul'`) and the `lax.conv_general_dilated` reference;
+- `eval`: the forward pass of evaluation, batch 8, at n = 401 (whole) and n = 4001. On a CPU
+  the n = 4001 pass (about 42 TFLOP executed, minutes) is timed over its first
+  --eval_steps_n4001 steps and the full time extrapolated per step (each step costs the same);
+  its peak memory is that of the compiled full 4001-step program.
+
+FLOP counts (multiply-add = 2; embedding and readout left out, they are < 0.1%):
+- model FLOPs, what the 3x3 convolutions need: per CGRU per step
+  2 * B * N * H * kw * kh * M * 3M (gates 2M outputs + candidate M outputs);
+- executed FLOPs of the banded matmul form, zeros included: 2 * B * N * (kw*H*M) * (H*3M);
+- a train step is counted as 3 forward passes (forward, input gradients, weight gradients).
+GFLOP/s and the fraction of the matmul rate use model FLOPs; the executed figures are printed
+beside them. Peak memory is XLA's own account of the compiled program (arguments + outputs +
+temporaries, from `compiled.memory_analysis()`), which does not depend on a shared machine's
+other load.
+"""
+
+import json
+import statistics
+import time
+
+from absl import app
+from absl import flags
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ngpu_jax import config as config_lib
+from ngpu_jax import model, relaxation, train
+
+FLAGS = flags.FLAGS
+flags.DEFINE_bool('json', False, 'Also print one JSON object with every figure as the last line.')
+flags.DEFINE_integer('repeats', 5, 'Timed calls per measurement (the median is reported).')
+flags.DEFINE_integer('eval_steps_n4001', 100,
+                     'Steps of the n = 4001 evaluation pass to time (0: all 4001).')
+flags.DEFINE_bool('reference', True, 'Also time the lax.conv reference (slow on CPU: ~1 min).')
+
+
+def timed(fn, *args, repeats):
+  """(compile seconds, median run seconds) of jax.jit(fn)(*args)."""
+  start = time.perf_counter()
+  compiled = jax.jit(fn).lower(*args).compile()
+  compile_s = time.perf_counter() - start
+  jax.block_until_ready(compiled(*args))  # warm-up
+  times = []
+  for _ in range(repeats):
+    start = time.perf_counter()
+    jax.block_until_ready(compiled(*args))
+    times.append(time.perf_counter() - start)
+  return compile_s, statistics.median(times)
+
+
+def peak_mib(fn, *args) -> float:
+  stats = jax.jit(fn).lower(*args).compile().memory_analysis()
+  total = (stats.argument_size_in_bytes + stats.output_size_in_bytes
+           + stats.temp_size_in_bytes - stats.alias_size_in_bytes)
+  return total / 2**20
+
+
+def forward_flops(cfg: model.ModelConfig, batch: int, n: int, steps: int):
+  """(model, executed) FLOPs of `steps` recurrent steps at width n."""
+  h, m, kw, kh = cfg.height, cfg.nmaps, cfg.kernel_width, cfg.kernel_height
+  per_layer_model = 2 * batch * n * h * kw * kh * m * 3 * m
+  per_layer_executed = 2 * batch * n * (kw * h * m) * (h * 3 * m)
+  return (cfg.layers * steps * per_layer_model, cfg.layers * steps * per_layer_executed)
+
+
+def random_batch(batch: int, n: int, seed: int = 0):
+  rng = np.random.default_rng(seed)
+  inputs = jnp.asarray(rng.integers(1, 4, (batch, n)), jnp.int32)
+  targets = jnp.asarray(rng.integers(1, 4, (batch, n)), jnp.int32)
+  return inputs, targets, jnp.full((batch,), n, jnp.int32)
+
+
+def matmul_rate(repeats: int) -> float:
+  size = 4096 if jax.default_backend() != 'cpu' else 2048
+  a = jax.random.normal(jax.random.key(0), (size, size), jnp.float32)
+  _, seconds = timed(lambda x: x @ x, a, repeats=repeats)
+  return 2 * size**3 / seconds / 1e9
+
+
+def train_step(batch: int, n: int, nmaps: int, conv_impl: str, repeats: int) -> dict:
+  config = config_lib.base_config()
+  cfg = model.ModelConfig(nmaps=nmaps)
+  tx = train.make_optimizer(config)
+  params = model.init_params(jax.random.key(0), cfg)
+  state = {'params': params, 'opt_state': tx.init(params)}
+  step_fn = train.train_step_fn(cfg, tx, config.dropout, conv_impl)
+  inputs, targets, lengths = random_batch(batch, n)
+  args = (state, inputs, targets, lengths, jax.random.key(1), jnp.float32(0.01),
+          jnp.float32(0.0), jnp.int32(1))
+  compile_s, seconds = timed(step_fn, *args, repeats=repeats)
+  flops, executed = forward_flops(cfg, batch, n, n)
+  return {'ms': seconds * 1e3, 'compile_s': compile_s, 'gflops': 3 * flops / seconds / 1e9,
+          'executed_gflops': 3 * executed / seconds / 1e9,
+          'peak_mib': peak_mib(step_fn, *args)}
+
+
+def eval_forward(n: int, steps: int, repeats: int) -> dict:
+  """The evaluation forward pass at width n, batch 8; `steps` < n times the first steps only."""
+  cfg = model.ModelConfig()
+  params = relaxation.merge(model.init_params(jax.random.key(0), cfg))  # a trained model: 1 set
+  inputs, _, lengths = random_batch(8, n)
+  full = lambda p, x, l: model.forward(p, x, l, cfg)
+  result = {'peak_mib': peak_mib(full, params, inputs, lengths)}
+  if steps >= n:
+    compile_s, seconds = timed(full, params, inputs, lengths, repeats=repeats)
+  else:
+    def first_steps(p, x, l):
+      mask = jnp.ones((8, n, 1), jnp.float32)
+      s0 = model.embed(p, x, cfg)
+      return model.recurrence(model.prepare_weights(p, cfg), s0, mask, l,
+                              jnp.zeros((steps,), bool), cfg, 0.0)
+    compile_s, part = timed(first_steps, params, inputs, lengths, repeats=repeats)
+    seconds = part * n / steps
+    result['peak_mib_steps_timed'] = peak_mib(first_steps, params, inputs, lengths)
+  flops, executed = forward_flops(cfg, 8, n, n)
+  result.update(seconds=seconds, compile_s=compile_s, steps_timed=min(steps, n),
+                gflops=flops / seconds / 1e9, executed_gflops=executed / seconds / 1e9)
+  return result
+
+
+def main(argv):
+  del argv
+  repeats = FLAGS.repeats
+  device = jax.devices()[0]
+  out = {'device': f'{device.platform}: {device.device_kind}', 'jax': jax.__version__,
+         'devices': jax.device_count()}
+  print(f"device {out['device']} (jax {jax.__version__})", flush=True)
+  out['matmul_gflops'] = matmul_rate(repeats)
+  print(f"matmul fp32: {out['matmul_gflops']:.0f} GFLOP/s", flush=True)
+
+  rows = []
+  for name, (batch, n, nmaps) in (('train_b32_n41_m24', (32, 41, 24)),
+                                  ('train_b32_n32_m64', (32, 32, 64))):
+    fast = train_step(batch, n, nmaps, 'matmul', repeats)
+    row = {'name': name, **fast}
+    if FLAGS.reference:
+      ref = train_step(batch, n, nmaps, 'reference', max(1, repeats // 2))
+      row['reference_ms'] = ref['ms']
+      row['speedup_vs_reference'] = ref['ms'] / fast['ms']
+    rows.append(row)
+    out[name] = row
+    print(f"{name}: {fast['ms']:.0f} ms/step, {fast['gflops']:.0f} GFLOP/s model "
+          f"({fast['executed_gflops']:.0f} executed), compile {fast['compile_s']:.1f} s, "
+          f"peak {fast['peak_mib']:.0f} MiB"
+          + (f", reference {row['reference_ms']:.0f} ms (x{row['speedup_vs_reference']:.1f})"
+             if FLAGS.reference else ''), flush=True)
+
+  for n, steps in ((401, 401), (4001, FLAGS.eval_steps_n4001 or 4001)):
+    result = eval_forward(n, steps, repeats if n <= 401 else max(1, repeats // 2))
+    out[f'eval_n{n}'] = result
+    how = ('' if result['steps_timed'] == n
+           else f" (extrapolated from {result['steps_timed']} timed steps)")
+    print(f"eval n={n} batch 8: {result['seconds']:.2f} s{how}, {result['gflops']:.0f} GFLOP/s "
+          f"model ({result['executed_gflops']:.0f} executed), compile {result['compile_s']:.1f} s, "
+          f"peak {result['peak_mib']:.0f} MiB", flush=True)
+
+  main_train, eval4001 = out['train_b32_n41_m24'], out['eval_n4001']
+  out.update(
+      train_step_ms=main_train['ms'],
+      train_gflops=main_train['gflops'],
+      train_fraction_of_matmul=main_train['gflops'] / out['matmul_gflops'],
+      train_speedup_vs_reference=main_train.get('speedup_vs_reference'),
+      train_compile_s=main_train['compile_s'],
+      eval_gflops=eval4001['gflops'],
+      eval_fraction_of_matmul=eval4001['gflops'] / out['matmul_gflops'],
+      eval_peak_mib_n4001=eval4001['peak_mib'],
+      eval_seconds_n4001_b8=eval4001['seconds'],
+  )
+  print(f"train step (32, 41, 24): {out['train_fraction_of_matmul']:.0%} of the matmul rate; "
+        f"eval n=4001: {out['eval_fraction_of_matmul']:.0%} of it, peak "
+        f"{out['eval_peak_mib_n4001']:.0f} MiB")
+  if FLAGS.json:
+    print(json.dumps(out))
+
+
+if __name__ == '__main__':
+  app.run(main)
