@@ -8,7 +8,7 @@ What it measures (after a warm-up call, the median of --repeats timed calls):
 - `train`: the full train step (loss + gradients + clip/Adam update, dropout 10% and the
   relaxation pull on) at batch 32, n = 41, h = 4, m = 24, r = 6 (the paper's badd shape) and
   at batch 32, n = 32, m = 64 (the shape the paper timed at 0.6 s per step on a GTX 970),
-  for the fast form (`conv_impl='matmul'`) and the `lax.conv_general_dilated` reference;
+  for the fast form (`conv_impl='banded'`, the default) and the `lax.conv_general_dilated` reference;
 - `eval`: the forward pass of evaluation, batch 8, at n = 401 (whole) and n = 4001. On a CPU
   the n = 4001 pass (about 42 TFLOP executed, minutes) is timed over its first
   --eval_steps_n4001 steps and the full time extrapolated per step (each step costs the same);
@@ -43,7 +43,8 @@ flags.DEFINE_bool('json', False, 'Also print one JSON object with every figure a
 flags.DEFINE_integer('repeats', 5, 'Timed calls per measurement (the median is reported).')
 flags.DEFINE_integer('eval_steps_n4001', 100,
                      'Steps of the n = 4001 evaluation pass to time (0: all 4001).')
-flags.DEFINE_bool('reference', True, 'Also time the lax.conv reference (slow on CPU: ~1 min).')
+flags.DEFINE_bool('reference', True, 'Also time the lax.conv reference (slow on CPU: ~2 min).')
+flags.DEFINE_integer('reference_repeats', 1, 'Timed calls of each reference train step.')
 
 
 def timed(fn, *args, repeats):
@@ -143,10 +144,10 @@ def main(argv):
   rows = []
   for name, (batch, n, nmaps) in (('train_b32_n41_m24', (32, 41, 24)),
                                   ('train_b32_n32_m64', (32, 32, 64))):
-    fast = train_step(batch, n, nmaps, 'matmul', repeats)
+    fast = train_step(batch, n, nmaps, 'banded', repeats)
     row = {'name': name, **fast}
     if FLAGS.reference:
-      ref = train_step(batch, n, nmaps, 'reference', max(1, repeats // 2))
+      ref = train_step(batch, n, nmaps, 'reference', FLAGS.reference_repeats)
       row['reference_ms'] = ref['ms']
       row['speedup_vs_reference'] = ref['ms'] / fast['ms']
     rows.append(row)

@@ -131,7 +131,7 @@ def strict_seq_error(logits_BxNxV, targets_BxN, lengths_B):
   return jnp.mean(wrong.any(axis=1).astype(jnp.float32))
 
 
-def train_step_fn(cfg: model.ModelConfig, tx, dropout_rate: float, conv_impl='matmul'):
+def train_step_fn(cfg: model.ModelConfig, tx, dropout_rate: float, conv_impl='banded'):
   """The pure train step (state, batch, key, pull, noise_scale, step) -> (state, metrics).
 
   state = {'params', 'opt_state'}; jit it (train_and_evaluate does, with the state donated).

@@ -49,7 +49,6 @@ def test_eval_mode(trained):
     (['--config.max_train_digits=0'], 'digits must be >= 1'),
     (['--config.model.nmaps=16'], 'model.nmaps=8'),
     (['--config.model.height=3'], 'model.height=4'),
-    (['--config.eval_digits=(2,10000000)'], 'needs about'),
 ])
 def test_one_line_errors(trained, args, message):
   workdir, _ = trained
@@ -105,8 +104,11 @@ def test_sigterm_saves_and_resume_is_exact(tmp_path):
     (['--config.nosuch=1'], "unknown config field 'nosuch'; valid fields: adam_eps"),
     (['--config.model.foo=1'], "unknown config field 'model.foo'"),
     (['--config.seed=abc'], 'flag --config.seed=abc'),
+    (['--config.max_train_digits=2.5'], 'flag --config.max_train_digits=2.5'),
     (['--mode=bad'], 'value should be one of <train|eval|predict>'),
     (['--config=tests/conftest.py'], 'must define get_config()'),
+    (['--config.eval_digits=(2,10000000)', '--config.eval_examples=(4,4)'],
+     'evaluating 10000000 digits (eval_digits) at width n=20000001 with batch 4 needs about'),
 ])
 def test_bad_flags(tmp_path, args, message):
   result = _cli(f'--workdir={tmp_path / "w"}', *args)
