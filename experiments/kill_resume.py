@@ -1,11 +1,12 @@
 """Kill a training run with SIGKILL at random moments, restart it on the same workdir each
 time, and check that it ends bitwise identical to a run that was never interrupted.
 
-  python experiments/kill_resume.py --cycles=10     # about 3 minutes on a 2-core CPU
+  python experiments/kill_resume.py --cycles=10     # about 10 minutes on a 2-core CPU
 
-Each cycle starts `python -m ngpu_jax.main` on the workdir, waits until it is training, lets
-it run for a random time in [0, --max_kill_s] seconds (so kills land in training steps,
-checkpoint writes and evaluation alike) and sends SIGKILL. After the cycles the run is
+Each cycle starts `python -m ngpu_jax.main` on the workdir, waits for its first progress
+line (compilation done, training under way), lets it run for a random time in
+[0, --max_kill_s] seconds (so kills land in training steps, checkpoint writes and evaluation
+alike) and sends SIGKILL. After the cycles the run is
 finished on the same workdir, an uninterrupted run with the same config is trained in a
 second workdir, and the parameters and optimizer states of both are compared bit for bit.
 Exit status 0 only when every restart resumed and the final states are identical.
@@ -23,6 +24,7 @@ import time
 
 from absl import app
 from absl import flags
+from absl import logging
 import jax
 import numpy as np
 
@@ -32,9 +34,9 @@ FLAGS = flags.FLAGS
 flags.DEFINE_integer('cycles', 10, 'Kill/restart cycles.')
 flags.DEFINE_integer('seed', 0, 'Seeds the kill times (the training seed is in the config).')
 flags.DEFINE_float('max_kill_s', 8.0, 'Each kill comes this many seconds or fewer after the '
-                   'restarted run starts training.')
+                   "restarted run's first progress line.")
 flags.DEFINE_string('config', 'experiments/configs/default.py', 'Config file of the run.')
-flags.DEFINE_integer('num_train_steps', 800, 'Length of the run (config.num_train_steps).')
+flags.DEFINE_integer('num_train_steps', 2500, 'Length of the run (config.num_train_steps).')
 flags.DEFINE_integer('checkpoint_every', 25, 'config.checkpoint_every (and curriculum_every).')
 flags.DEFINE_string('workdir', None, 'Where the two runs go (default: a temporary directory).')
 flags.DEFINE_bool('json', False, 'Print one JSON summary as the last line.')
@@ -96,6 +98,7 @@ def identical(a, b) -> bool:
 
 def main(argv):
   del argv
+  logging.set_verbosity(logging.ERROR)  # orbax logs every checkpoint it opens
   rng = random.Random(FLAGS.seed)
   base = FLAGS.workdir or tempfile.mkdtemp(prefix='kill_resume_')
   killed_dir, once_dir = os.path.join(base, 'killed'), os.path.join(base, 'uninterrupted')
@@ -104,7 +107,7 @@ def main(argv):
     before = latest_step(killed_dir) if os.path.isdir(killed_dir) else None
     proc, lines, reader = start(killed_dir)
     deadline = time.time() + 300
-    while not any(line.startswith('training ') for line in lines):
+    while not any(line.startswith('step ') for line in lines):
       if proc.poll() is not None or time.time() > deadline:
         break
       time.sleep(0.02)
@@ -136,9 +139,11 @@ def main(argv):
   step_b, params_b, opt_b = final_state(once_dir)
   same = step_a == step_b and identical(params_a, params_b) and identical(opt_a, opt_b)
   resumed = sum(c['resumed'] for c in cycles)
-  summary = {'cycles': FLAGS.cycles, 'resumed': resumed, 'final_step': step_a,
-             'identical': same, 'workdir': base, 'cycle_records': cycles}
-  print(f'{resumed} of {FLAGS.cycles} restarts resumed from the newest checkpoint; final '
+  from_checkpoint = sum(c['checkpoint_before'] is not None for c in cycles)
+  summary = {'cycles': FLAGS.cycles, 'resumed': resumed, 'from_checkpoint': from_checkpoint,
+             'final_step': step_a, 'identical': same, 'workdir': base, 'cycle_records': cycles}
+  print(f'{resumed} of {FLAGS.cycles} restarts resumed from the newest checkpoint '
+        f'({from_checkpoint} had one, the others started afresh); final '
         f'parameters and optimizer state {"IDENTICAL" if same else "DIFFERENT"} to the '
         f'uninterrupted run (step {step_a} vs {step_b}); workdirs in {base}')
   if FLAGS.json:

@@ -9,6 +9,7 @@ def base_config() -> ml_collections.ConfigDict:
   c.task = 'badd'  # one of ngpu_jax.tasks.TASKS
   c.seed = 0  # parameters, data, dropout and noise all follow from it
   c.batch_size = 32  # global batch (all devices together)
+  c.num_devices = 0  # data-parallel devices, the batch split across them; 0: all local devices
   c.num_train_steps = 20000
   c.train_minutes = 0.0  # > 0: stop at the first log interval past this much training time
   c.max_train_digits = 20  # longest training length, in the task's digits (badd: n = 2d + 1)

@@ -22,7 +22,7 @@ import ml_collections
 import numpy as np
 import optax
 
-from ngpu_jax import checkpoint, curriculum, evaluate, model, relaxation, tasks
+from ngpu_jax import checkpoint, curriculum, evaluate, model, parallel, relaxation, tasks
 
 CURRICULUM_STREAM = 2  # seeds the curriculum's check batches: default_rng([seed, 2, step])
 
@@ -286,6 +286,8 @@ def train_and_evaluate(config, workdir: str, log=print) -> dict:
   config.eval_digits; returns the evaluation results {digits: rates}."""
   task = check_config(config)
   cfg = model_config(config)
+  mesh = parallel.data_mesh(config.num_devices)
+  parallel.check_batch(config.batch_size, mesh)
   workdir = prepare_workdir(workdir)
   save_config(workdir, config)
   tx = make_optimizer(config)
@@ -293,28 +295,33 @@ def train_and_evaluate(config, workdir: str, log=print) -> dict:
   n_max = task.length(config.max_train_digits)
   pull_of = relaxation.pull_schedule(config.pull_start, config.pull_factor, config.pull_cap)
 
-  def templates(progress):
-    state = initial_state(config, cfg, tx, progress['curriculum']['merged'])
+  def templates(progress):  # what a checkpoint is restored onto: replicated on the mesh
+    state = parallel.replicate(initial_state(config, cfg, tx, progress['curriculum']['merged']),
+                               mesh)
     return state['params'], state['opt_state']
 
   found = ckpts.restore_newest_good(templates, log=log)
   if found is None:
     progress = {'step': 0, 'curriculum': curriculum.init_state(config.curriculum_start),
                 'interval_losses': [], 'window_losses': [], 'wall_s': 0.0}
-    state = initial_state(config, cfg, tx, merged=False)
+    state = parallel.replicate(initial_state(config, cfg, tx, merged=False), mesh)
   else:
     latest, progress, params, opt_state = found
     state = {'params': params, 'opt_state': opt_state}
     log(f'resumed from {ckpts.directory}/{latest} (step {progress["step"]})')
 
-  step_fn = jax.jit(train_step_fn(cfg, tx, config.dropout), donate_argnums=0)
+  # The state stays replicated; the batch arrives split across the mesh (parallel.py).
+  step_fn = jax.jit(train_step_fn(cfg, tx, config.dropout), donate_argnums=0,
+                    out_shardings=parallel.replicated(mesh))
+  split = functools.partial(parallel.split_batch, mesh=mesh)
   check_logits = jax.jit(functools.partial(model.forward, cfg=cfg))
   base_key = jax.random.key(config.seed)
   metrics_path = os.path.join(workdir, 'metrics.jsonl')
   sums, interval_step = _interval_start(progress)
   interval_start = time.time()
   log(f'training {task.name}: {config.num_train_steps} steps, batch {config.batch_size}, '
-      f'digits up to {config.max_train_digits} (n={n_max}), workdir {workdir}')
+      f'digits up to {config.max_train_digits} (n={n_max}), {mesh.size} device(s) '
+      f'({mesh.devices.flat[0].platform}), workdir {workdir}')
 
   with _stop_on_signals() as stop:
     while progress['step'] < config.num_train_steps and not stop.signum:
@@ -327,8 +334,8 @@ def train_and_evaluate(config, workdir: str, log=print) -> dict:
       width = bucket(n, n_max, config.bucket_step)
       pad = ((0, 0), (0, width - n))
       pull = pull_of(cur_state['advances'])
-      state, metrics = step_fn(state, np.pad(inputs, pad), np.pad(targets, pad),
-                               np.full((config.batch_size,), n, np.int32),
+      state, metrics = step_fn(state, split(np.pad(inputs, pad)), split(np.pad(targets, pad)),
+                               split(np.full((config.batch_size,), n, np.int32)),
                                jax.random.fold_in(base_key, step), pull,
                                config.grad_noise_scale, step)
       sums = metrics if sums is None else jax.tree.map(jnp.add, sums, metrics)
@@ -432,7 +439,8 @@ def train_and_evaluate(config, workdir: str, log=print) -> dict:
   log(f'trained {progress["step"]} steps in {progress["wall_s"]:.0f} s of training; '
       f'curriculum at {progress["curriculum"]["cur"]} digits, '
       f'{"merged into one parameter set" if progress["curriculum"]["merged"] else "relaxed sets not merged"}')
-  results = evaluate.evaluate_lengths(state['params'], cfg, task, config.eval_digits,
+  params = jax.device_put(state['params'], mesh.devices.flat[0])  # evaluation: one device
+  results = evaluate.evaluate_lengths(params, cfg, task, config.eval_digits,
                                       config.eval_examples, config.eval_batch_size,
                                       config.seed, log=log)
   evaluate.write_json(workdir, results)

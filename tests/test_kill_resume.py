@@ -18,3 +18,4 @@ def test_two_kill_resume_cycles_end_identical(tmp_path):
   assert result.returncode == 0, result.stdout + result.stderr
   summary = json.loads(result.stdout.strip().splitlines()[-1])
   assert summary['resumed'] == 2 and summary['identical'] and summary['final_step'] == 150
+  assert summary['from_checkpoint'] >= 1  # the second restart continued the first one's run
