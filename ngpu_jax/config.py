@@ -49,6 +49,10 @@ def base_config() -> ml_collections.ConfigDict:
   c.eval_digits = (20, 25, 200, 2000)
   c.eval_examples = (512, 512, 512, 8)  # one count per eval_digits entry
   c.eval_batch_size = 32
+  # > 0: also this many examples of every hard-input family (tasks.HARD_FAMILIES: full carry
+  # chains, all-max operands, small operands behind leading zeros, ...) at every eval_digits
+  # length, arithmetic tasks only; written to eval_hard.json.
+  c.eval_hard_examples = 0
 
   # The model (ngpu_jax.model.ModelConfig).
   c.model = ml_collections.ConfigDict()

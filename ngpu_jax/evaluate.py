@@ -21,6 +21,7 @@ import numpy as np
 from ngpu_jax import model, tasks
 
 EVAL_STREAM = 1  # seeds eval data apart from training data: default_rng([seed, EVAL_STREAM, d])
+HARD_STREAM = 3  # hard-input examples: default_rng([seed, HARD_STREAM, family index, d])
 
 
 def error_counts(predictions_BxN, targets_BxN, lengths_B) -> dict:
@@ -141,6 +142,36 @@ def evaluate_lengths(params, cfg, task, digits_list, examples_list, batch_size, 
   return results
 
 
+def evaluate_hard(params, cfg, task: tasks.Task, digits_list, examples: int, batch_size: int,
+                  seed: int, log=print) -> dict:
+  """{family: {digits: rates}} on `examples` examples of every hard-input family of the task
+  (tasks.HARD_FAMILIES) at every length."""
+  for digits in digits_list:
+    check_fits(cfg, task.length(digits), min(batch_size, examples), examples,
+               f'evaluating hard inputs at {digits} digits')
+  results = {}
+  for index, family in enumerate(tasks.HARD_FAMILIES[task.kind]):
+    results[family] = {}
+    for digits in digits_list:
+      rng = np.random.default_rng([seed, HARD_STREAM, index, digits])
+      inputs, targets = tasks.sample_hard(task, family, digits, examples, rng)
+      predictions = predict(params, inputs, cfg, batch_size)
+      lengths = np.full((examples,), inputs.shape[1])
+      results[family][int(digits)] = rates(error_counts(predictions, targets, lengths))
+    log(f'hard inputs {family}: seq_error ' + ', '.join(
+        f'{r["seq_error"]:.4f} @{d}' for d, r in results[family].items()))
+  return results
+
+
+def format_hard_table(results: dict) -> str:
+  digits = list(next(iter(results.values())))
+  lines = [f'{"family":>14} ' + ' '.join(f'{"@" + str(d):>9}' for d in digits)
+           + '  (strict sequence error on hard inputs)']
+  for family, by_digits in results.items():
+    lines.append(f'{family:>14} ' + ' '.join(f'{by_digits[d]["seq_error"]:>9.4f}' for d in digits))
+  return '\n'.join(lines)
+
+
 def format_table(task: tasks.Task, results: dict) -> str:
   lines = [f'{"digits":>7} {"n":>6} {"examples":>8} {"seq_error":>10} {"lenient":>8} '
            f'{"symbol_err":>10}  ({task.name}, strict sequence error is the headline)']
@@ -151,10 +182,11 @@ def format_table(task: tasks.Task, results: dict) -> str:
   return '\n'.join(lines)
 
 
-def write_json(workdir: str, results: dict) -> str:
-  """workdir/eval.json: {"digits": {seq_error, seq_error_lenient, symbol_error, examples}}."""
-  path = os.path.join(workdir, 'eval.json')
-  payload = {str(d): r for d, r in results.items()}
+def write_json(workdir: str, results: dict, name: str = 'eval.json') -> str:
+  """workdir/eval.json: {"digits": {seq_error, seq_error_lenient, symbol_error, examples}};
+  eval_hard.json: {"family": {"digits": ...}}."""
+  path = os.path.join(workdir, name)
+  payload = json.loads(json.dumps(results))  # int keys become strings
   tmp = path + '.tmp'
   with open(tmp, 'w') as f:
     json.dump(payload, f, indent=1)

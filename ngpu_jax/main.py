@@ -53,8 +53,11 @@ def evaluate_model(config, model_dir: str, workdir: str) -> dict:
   results = evaluate.evaluate_lengths(predictor.params, predictor.model_config, task,
                                       config.eval_digits, config.eval_examples,
                                       config.eval_batch_size, config.seed)
-  evaluate.write_json(train.prepare_workdir(workdir), results)
+  workdir = train.prepare_workdir(workdir)
+  evaluate.write_json(workdir, results)
   print(evaluate.format_table(task, results), flush=True)
+  train.evaluate_hard_inputs(config, predictor.params, predictor.model_config, task, workdir,
+                             log=lambda s: print(s, flush=True))
   return results
 
 

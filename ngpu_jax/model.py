@@ -237,14 +237,6 @@ def _scan(weights, s0_BxNxF, mask_BxNx1, steps_B, keep_T, cfg, dropout_rate, con
   return jax.lax.scan(body, s0_BxNxF, (jnp.arange(keep_T.shape[0]), keep_T))
 
 
-def _group_by_set(a_TxK, relax_sets):
-  """[T, ...] -> [ceil(T / R), R, ...], zero-padded: entry [j, r] is step j * R + r."""
-  t = a_TxK.shape[0]
-  pad = -t % relax_sets
-  a = jnp.pad(a_TxK, [(0, pad)] + [(0, 0)] * (a_TxK.ndim - 1))
-  return a.reshape((-1, relax_sets) + a_TxK.shape[1:])
-
-
 @functools.partial(jax.custom_vjp, nondiff_argnums=(5, 6))
 def recurrence(weights, s0_BxNxF, mask_BxNx1, steps_B, keep_T, cfg, dropout_rate):
   """The final state after T = len(keep_T) steps, banded form, with a hand-written VJP.
@@ -269,6 +261,12 @@ def _recurrence_fwd(weights, s0_BxNxF, mask_BxNx1, steps_B, keep_T, cfg, dropout
 
 
 def _recurrence_bwd(cfg, dropout_rate, residuals, ds_final):
+  """Reverse scan. Per CGRU, out = (u x + (1 - u) c) * mask with c = tanh(C(r x) + b_c),
+  [u, r] = gate(G(x) + b_g), C and G the banded convolutions: given d = dL/d out, mask
+  applied, dc_pre = d (1 - u)(1 - c^2); d(r x) = C^T dc_pre; dgates_pre =
+  [d (x - c), d(r x) x] gate'; dx = d u + d(r x) r + G^T dgates_pre; the kernel gradients
+  are (shifted copies of x or r x)^T times dgates_pre or dc_pre. Frozen examples pass their
+  gradient through unchanged."""
   weights, mask_BxNx1, steps_B, keep_T, states_T, parts_T = residuals
   kw, relax_sets, f = cfg.kernel_width, weights['gates_bias'].shape[0], ds_final.shape[-1]
 

@@ -170,6 +170,57 @@ def sample(task: Task, digits: int, batch_size: int, rng: np.random.Generator):
   return inputs, solve(task, inputs)
 
 
+# Inputs that random sampling almost never produces, where near-perfect models have been
+# seen to fail (Price et al. 2016): operand pairs of exactly `digits` digits, leading zeros
+# included. B is the base, d the digits.
+HARD_FAMILIES = {
+    'add': ('full_carry', 'all_max', 'leading_zeros', 'alternating', 'powers', 'zero'),
+    'mul': ('all_max', 'leading_zeros', 'alternating', 'powers', 'zero'),
+}
+
+
+def _hard_operands(family: str, base: int, d: int, rng: np.random.Generator):
+  """One (a, b) pair of the family, as Python ints below base**d."""
+  top = base**d - 1
+  if family == 'full_carry':  # (B^k - 1) + 1: a carry through k digits; k = d half the time
+    k = d if rng.random() < 0.5 else int(rng.integers(1, d + 1))
+    pair = (base**k - 1, 1)
+  elif family == 'all_max':  # 1...1 + 1...1, 1...1 * 1...1 (9...9 in base 10)
+    pair = (top, top)
+  elif family == 'leading_zeros':  # small equal operands: 0...02 * 0...02, 0...03 + 0...03
+    small = int(rng.integers(1, min(base**2, top + 1)))
+    pair = (small, small)
+  elif family == 'alternating':  # digits max,0,max,0... with itself or its complement
+    pattern = sum((base - 1) * base**i for i in range(0, d, 2))
+    pair = (pattern, pattern if rng.random() < 0.5 else top - pattern)
+  elif family == 'powers':  # B^i and B^j
+    pair = (base**int(rng.integers(0, d)), base**int(rng.integers(0, d)))
+  elif family == 'zero':  # 0 and a random number
+    pair = (0, int(rng.integers(0, base, size=d) @ (base**np.arange(d, dtype=object))))
+  else:
+    raise ValueError(f'unknown hard-input family {family!r}')
+  return pair if rng.random() < 0.5 else pair[::-1]
+
+
+def sample_hard(task: Task, family: str, digits: int, batch_size: int,
+                rng: np.random.Generator):
+  """A batch of the hard-input family for an arithmetic task: (inputs_BxN, targets_BxN)."""
+  if not task.is_arithmetic:
+    raise ValueError(f'hard-input families exist for the arithmetic tasks, not {task.name}')
+  if family not in HARD_FAMILIES[task.kind]:
+    raise ValueError(f'unknown hard-input family {family!r} for {task.name}; choose one of: '
+                     f'{", ".join(HARD_FAMILIES[task.kind])}')
+  d = check_digits(task, digits)
+  op = PLUS if task.kind == 'add' else TIMES
+  rows = []
+  for _ in range(batch_size):
+    a, b = _hard_operands(family, task.base, d, rng)
+    digits_a, digits_b = (int_to_digits(v, task.base) for v in (a, b))
+    rows.append([x + 1 for x in digits_a + [0] * (d - len(digits_a))] + [op]
+                + [x + 1 for x in digits_b + [0] * (d - len(digits_b))])
+  inputs = np.array(rows, np.int32)
+  return inputs, solve(task, inputs)
+
 
 def encode_text(task: Task, text: str) -> np.ndarray:
   """A human-written example (most-significant digit first, e.g. '1011+0110') as the model's

@@ -69,6 +69,14 @@ def check_config(config) -> tasks.Task:
     raise ValueError('max_nonfinite_steps must be >= 1 and max_nonfinite_restores >= 0')
   if not 0 < config.nonfinite_lr_factor <= 1:
     raise ValueError(f'nonfinite_lr_factor must be in (0, 1], got {config.nonfinite_lr_factor}')
+  if config.eval_hard_examples > 0:
+    if not task.is_arithmetic:
+      raise ValueError(f'eval_hard_examples: hard-input families exist for the arithmetic '
+                       f'tasks, not {task.name}; set it to 0')
+    for digits in config.eval_digits:
+      evaluate.check_fits(model_config(config), task.length(digits),
+                          min(config.eval_batch_size, config.eval_hard_examples),
+                          config.eval_hard_examples, f'hard inputs at {digits} digits')
   if config.grad_noise_scale < 0:
     raise ValueError(f'grad_noise_scale must be >= 0, got {config.grad_noise_scale}')
   for digits, examples in zip(config.eval_digits, config.eval_examples):
@@ -445,4 +453,17 @@ def train_and_evaluate(config, workdir: str, log=print) -> dict:
                                       config.seed, log=log)
   evaluate.write_json(workdir, results)
   log(evaluate.format_table(task, results))
+  evaluate_hard_inputs(config, params, cfg, task, workdir, log)
+  return results
+
+
+def evaluate_hard_inputs(config, params, cfg, task, workdir: str, log=print):
+  """With config.eval_hard_examples > 0: the hard-input table and workdir/eval_hard.json."""
+  if config.eval_hard_examples <= 0 or not task.is_arithmetic:
+    return None
+  results = evaluate.evaluate_hard(params, cfg, task, config.eval_digits,
+                                   config.eval_hard_examples, config.eval_batch_size,
+                                   config.seed, log=log)
+  evaluate.write_json(workdir, results, 'eval_hard.json')
+  log(evaluate.format_hard_table(results))
   return results

@@ -44,6 +44,17 @@ def test_eval_mode(trained):
   assert 'evaluating' in result.stdout and 'seq_error' in result.stdout
 
 
+def test_eval_mode_with_hard_inputs(trained, tmp_path):
+  workdir, _ = trained
+  result = _cli(f'--workdir={tmp_path}', f'--checkpoint={workdir}', '--mode=eval', *TINY,
+                '--config.eval_hard_examples=4')
+  assert result.returncode == 0, result.stderr
+  assert 'strict sequence error on hard inputs' in result.stdout
+  hard = json.load(open(tmp_path / 'eval_hard.json'))
+  assert set(hard) == {'full_carry', 'all_max', 'leading_zeros', 'alternating', 'powers', 'zero'}
+  assert set(hard['full_carry']) == {'2', '4'} and hard['zero']['4']['examples'] == 4
+
+
 @pytest.mark.parametrize('args,message', [
     (['--config.task=bad'], "unknown task 'bad'"),
     (['--config.max_train_digits=0'], 'digits must be >= 1'),

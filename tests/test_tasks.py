@@ -138,3 +138,36 @@ def test_encode_text_pads_operands_to_equal_length():
 def test_encode_text_errors(name, text, message):
   with pytest.raises(ValueError, match=message):
     tasks.encode_text(tasks.get(name), text)
+
+
+@pytest.mark.parametrize('task', ARITHMETIC, ids=lambda t: t.name)
+def test_hard_families_are_exact_and_hard(task):
+  for family in tasks.HARD_FAMILIES[task.kind]:
+    for digits in (1, 2, 9):
+      x, y = tasks.sample_hard(task, family, digits, 16, np.random.default_rng(0))
+      assert x.shape == y.shape == (16, task.length(digits))
+      op = tasks.PLUS if task.kind == 'add' else tasks.TIMES
+      for row, target in zip(x, y):
+        a = tasks.digits_to_int(row[:digits] - 1, task.base)
+        b = tasks.digits_to_int(row[digits + 1:] - 1, task.base)
+        assert row[digits] == op
+        assert tasks.row_to_int(target, task.base) == (a + b if task.kind == 'add' else a * b)
+        top = task.base**digits - 1
+        if family == 'all_max':
+          assert a == b == top
+        elif family == 'full_carry':
+          assert min(a, b) == 1 and max(a, b) + 1 == task.base**len(tasks.int_to_digits(max(a, b), task.base))
+        elif family == 'zero':
+          assert min(a, b) == 0
+        elif family == 'leading_zeros':
+          assert a == b and a < task.base**2
+  x1, _ = tasks.sample_hard(task, 'powers', 9, 8, np.random.default_rng(1))
+  x2, _ = tasks.sample_hard(task, 'powers', 9, 8, np.random.default_rng(1))
+  np.testing.assert_array_equal(x1, x2)
+
+
+def test_hard_family_errors():
+  with pytest.raises(ValueError, match='arithmetic tasks, not rev'):
+    tasks.sample_hard(tasks.get('rev'), 'zero', 3, 2, np.random.default_rng(0))
+  with pytest.raises(ValueError, match="unknown hard-input family 'full_carry' for bmul"):
+    tasks.sample_hard(tasks.get('bmul'), 'full_carry', 3, 2, np.random.default_rng(0))
