@@ -23,7 +23,7 @@ import sys
 from absl import app, flags, logging
 from ml_collections import config_flags
 
-from ngpu_jax import evaluate, inference, tasks, train
+from ngpu_jax import evaluate, inference, parallel, tasks, train
 
 _CONFIG = config_flags.DEFINE_config_file(
     'config', None, 'Config file, e.g. experiments/configs/badd.py; fields can be changed with '
@@ -38,6 +38,14 @@ _MODE = flags.DEFINE_enum(
 _CHECKPOINT = flags.DEFINE_string(
     'checkpoint', None, 'eval/predict: the workdir of the trained model to use (default: '
     '--workdir).')
+_COORDINATOR = flags.DEFINE_string(
+    'coordinator_address', None, 'Several processes (hosts): host:port of process 0; with '
+    '--num_processes and --process_id. Each process runs the same command.')
+_NUM_PROCESSES = flags.DEFINE_integer('num_processes', None, 'Several processes: how many.')
+_PROCESS_ID = flags.DEFINE_integer('process_id', None, 'Several processes: this one, 0..N-1.')
+_DISTRIBUTED = flags.DEFINE_bool(
+    'distributed', False, 'Join a multi-process run whose settings JAX detects itself (Cloud '
+    'TPU pod slices, SLURM); implied by --coordinator_address.')
 _INPUT = flags.DEFINE_string(
     'input', None, 'predict: an example as people write it, most-significant digit first, '
     'e.g. "1011+0110" for badd or "0110" for rev.')
@@ -132,6 +140,8 @@ def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f'unexpected arguments: {" ".join(argv[1:])}')
   logging.set_verbosity(logging.ERROR)  # orbax logs every checkpoint step (INFO, WARNING)
+  if _COORDINATOR.value or _DISTRIBUTED.value:
+    parallel.initialize_distributed(_COORDINATOR.value, _NUM_PROCESSES.value, _PROCESS_ID.value)
   config, mode = _CONFIG.value, _MODE.value
   model_dir = _CHECKPOINT.value or _WORKDIR.value
   try:
@@ -160,7 +170,8 @@ def main(argv):
 def run():
   """Console-script entry point (`ngpu-jax`): absl's --help shows the flags and usage of the
   module named in sys.argv[0], here the script, so register them for it."""
-  for name in ('config', 'workdir', 'mode', 'checkpoint', 'input'):
+  for name in ('config', 'workdir', 'mode', 'checkpoint', 'input', 'coordinator_address',
+               'num_processes', 'process_id', 'distributed'):
     flags.FLAGS.register_key_flag_for_module(sys.argv[0], flags.FLAGS[name])
   sys.modules['__main__'].__doc__ = __doc__
   app.run(main, flags_parser=parse_flags)

@@ -6,6 +6,12 @@ shardings and XLA partitions it; its loss is a mean over the global batch, so th
 are averaged across devices by the partitioner's all-reduce. With one device this is plain
 single-device jit. (`jax.pmap`, which the design card names, is now a layer over jit and
 shard_map, and its docs point new code to jit with shardings.)
+
+Several hosts: after `initialize_distributed`, `jax.devices()` lists every process's devices
+and the mesh spans them all. Every process draws the same global batch (sampling is a cheap,
+deterministic function of (seed, step)) and hands its own devices their slices, so a run on
+P processes computes what a run on one process with the same number of devices computes.
+Process 0 writes logs, metrics and results; checkpoints are written by all, as orbax needs.
 """
 
 import jax
@@ -37,11 +43,34 @@ def batch_split(mesh: Mesh) -> NamedSharding:
   return NamedSharding(mesh, PartitionSpec('data'))
 
 
+def initialize_distributed(coordinator_address=None, num_processes=None, process_id=None):
+  """Joins this process to a multi-process run (before any other JAX call). Without a
+  coordinator address JAX detects the cluster itself (Cloud TPU pods, SLURM, ...). On CPU
+  the collectives go through gloo."""
+  jax.config.update('jax_cpu_collectives_implementation', 'gloo')
+  jax.distributed.initialize(coordinator_address=coordinator_address,
+                             num_processes=num_processes, process_id=process_id)
+
+
+def is_primary() -> bool:
+  return jax.process_index() == 0
+
+
 def replicate(tree, mesh: Mesh):
-  """Every array of the tree on every device of the mesh."""
-  return jax.device_put(tree, replicated(mesh))
+  """Every array of the tree on every device of the mesh (each process gives its copy)."""
+  sharding = replicated(mesh)
+  return jax.tree.map(
+      lambda x: jax.make_array_from_callback(np.shape(x), sharding,
+                                             lambda index, x=np.asarray(x): x[index]), tree)
 
 
 def split_batch(array_BxN, mesh: Mesh):
-  """A host array [B, ...] split along B across the mesh's devices."""
-  return jax.device_put(array_BxN, batch_split(mesh))
+  """A host array [B, ...], the same in every process, split along B across the mesh."""
+  array_BxN = np.asarray(array_BxN)
+  return jax.make_array_from_callback(array_BxN.shape, batch_split(mesh),
+                                      lambda index: array_BxN[index])
+
+
+def local_copy(tree):
+  """A replicated tree as single-device arrays on this process's first device."""
+  return jax.tree.map(lambda x: x.addressable_data(0), tree)

@@ -296,8 +296,13 @@ def train_and_evaluate(config, workdir: str, log=print) -> dict:
   cfg = model_config(config)
   mesh = parallel.data_mesh(config.num_devices)
   parallel.check_batch(config.batch_size, mesh)
+  primary = parallel.is_primary()  # process 0 of a multi-process run writes logs and files
+  log = log if primary else (lambda s: None)
   workdir = prepare_workdir(workdir)
-  save_config(workdir, config)
+  if primary:
+    save_config(workdir, config)
+  else:
+    check_matches_workdir(workdir, config)
   tx = make_optimizer(config)
   ckpts = checkpoint.Checkpoints(workdir)
   n_max = task.length(config.max_train_digits)
@@ -376,7 +381,8 @@ def train_and_evaluate(config, workdir: str, log=print) -> dict:
               'grad_clip and resume')
         latest, progress, params, opt_state = found
         lr = learning_rate(opt_state) * config.nonfinite_lr_factor
-        state = {'params': params, 'opt_state': set_learning_rate(opt_state, lr)}
+        state = parallel.replicate({'params': params,
+                                    'opt_state': set_learning_rate(opt_state, lr)}, mesh)
         progress = {**progress, 'nonfinite_restores': restores + 1}
         sums, interval_step = _interval_start(progress)
         interval_start = time.time()
@@ -390,7 +396,7 @@ def train_and_evaluate(config, workdir: str, log=print) -> dict:
       width = bucket(x.shape[1], n_max, config.bucket_step)
       pad = ((0, 0), (0, width - x.shape[1]))
       lengths = np.full((config.batch_size,), x.shape[1], np.int32)
-      logits = check_logits(state['params'], np.pad(x, pad), lengths)
+      logits = check_logits(parallel.local_copy(state['params']), np.pad(x, pad), lengths)
       check_error = float(strict_seq_error(logits, np.pad(y, pad), lengths))
       new_cur = curriculum.advance(cur_state, check_error, config.curriculum_bound,
                                    config.max_train_digits)
@@ -408,12 +414,16 @@ def train_and_evaluate(config, workdir: str, log=print) -> dict:
       interval_losses = progress['interval_losses'] + [means['loss']]
       window_losses = progress['window_losses']
       lr = learning_rate(state['opt_state'])
+      advanced_or_decayed = advanced
       if (step + 1) % config.lr_decay_every == 0:
         window_losses = (window_losses + [float(np.mean(interval_losses))])[-4:]
         interval_losses = []
         if len(window_losses) == 4 and window_losses[-1] > max(window_losses[:-1]):
           lr *= config.lr_decay
           state = {**state, 'opt_state': set_learning_rate(state['opt_state'], lr)}
+          advanced_or_decayed = True
+      if advanced_or_decayed:
+        state = parallel.replicate(state, mesh)  # what changed outside the step, on the mesh
       now = time.time()
       rate = steps_done / max(now - interval_start, 1e-9)
       progress = {**progress, 'curriculum': new_cur, 'interval_losses': interval_losses,
@@ -428,8 +438,9 @@ def train_and_evaluate(config, workdir: str, log=print) -> dict:
                 'steps_per_s': rate, 'wall_s': progress['wall_s'],
                 'time_left_s': (config.num_train_steps - step - 1) / rate,
                 'advanced': advanced, 'merged_now': merged_now}
-      with open(metrics_path, 'a') as f:
-        f.write(json.dumps(record) + '\n')
+      if primary:
+        with open(metrics_path, 'a') as f:
+          f.write(json.dumps(record) + '\n')
       log(_log_line(record))
       out_of_time = 0 < config.train_minutes * 60 <= progress['wall_s']
       if ((step + 1) % config.checkpoint_every == 0 or step + 1 == config.num_train_steps
@@ -447,11 +458,12 @@ def train_and_evaluate(config, workdir: str, log=print) -> dict:
   log(f'trained {progress["step"]} steps in {progress["wall_s"]:.0f} s of training; '
       f'curriculum at {progress["curriculum"]["cur"]} digits, '
       f'{"merged into one parameter set" if progress["curriculum"]["merged"] else "relaxed sets not merged"}')
-  params = jax.device_put(state['params'], mesh.devices.flat[0])  # evaluation: one device
+  params = parallel.local_copy(state['params'])  # evaluation: this process's first device
   results = evaluate.evaluate_lengths(params, cfg, task, config.eval_digits,
                                       config.eval_examples, config.eval_batch_size,
                                       config.seed, log=log)
-  evaluate.write_json(workdir, results)
+  if primary:
+    evaluate.write_json(workdir, results)
   log(evaluate.format_table(task, results))
   evaluate_hard_inputs(config, params, cfg, task, workdir, log)
   return results
@@ -464,6 +476,7 @@ def evaluate_hard_inputs(config, params, cfg, task, workdir: str, log=print):
   results = evaluate.evaluate_hard(params, cfg, task, config.eval_digits,
                                    config.eval_hard_examples, config.eval_batch_size,
                                    config.seed, log=log)
-  evaluate.write_json(workdir, results, 'eval_hard.json')
+  if parallel.is_primary():
+    evaluate.write_json(workdir, results, 'eval_hard.json')
   log(evaluate.format_hard_table(results))
   return results

@@ -53,3 +53,40 @@ def test_batch_must_divide_across_devices(results):
 def test_bad_num_devices():
   with pytest.raises(ValueError, match='num_devices must be between 0'):
     parallel.data_mesh(99)
+
+
+def test_two_processes_train_like_one_process_with_two_devices(tmp_path):
+  """Two local processes (1 CPU device each, gloo collectives, jax.distributed on 127.0.0.1)
+  train together and end with the parameters of one process with 2 devices."""
+  import socket
+
+  import numpy as np
+
+  import ngpu_jax
+
+  with socket.socket() as s:
+    s.bind(('127.0.0.1', 0))
+    port = s.getsockname()[1]
+  args = [sys.executable, '-m', 'ngpu_jax.main', '--config=experiments/configs/default.py',
+          '--config.num_train_steps=30', '--config.max_train_digits=3', '--config.batch_size=8',
+          '--config.curriculum_every=10', '--config.checkpoint_every=10',
+          '--config.lr_decay_every=10', '--config.eval_digits=(2,4)',
+          '--config.eval_examples=(8,8)', '--config.model.nmaps=8', '--config.model.relax_sets=2']
+  root = os.path.dirname(HERE)
+  env = dict(os.environ, JAX_PLATFORMS='cpu')
+  procs = [subprocess.Popen(args + [f'--workdir={tmp_path / "two"}',
+                                    f'--coordinator_address=127.0.0.1:{port}',
+                                    '--num_processes=2', f'--process_id={i}'],
+                            cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True) for i in range(2)]
+  outputs = [p.communicate(timeout=300) for p in procs]
+  for p, (out, err) in zip(procs, outputs):
+    assert p.returncode == 0, err[-3000:]
+  assert '2 device(s)' in outputs[0][0]
+  assert 'training' not in outputs[1][0]  # process 1 logs nothing (gloo prints its own line)
+  env['XLA_FLAGS'] = '--xla_force_host_platform_device_count=2'
+  one = subprocess.run(args + [f'--workdir={tmp_path / "one"}'], cwd=root, env=env,
+                       capture_output=True, text=True, timeout=300)
+  assert one.returncode == 0, one.stderr[-3000:]
+  two, single = (ngpu_jax.load(str(tmp_path / d)).params for d in ('two', 'one'))
+  assert max(float(np.abs(np.asarray(two[k]) - np.asarray(single[k])).max()) for k in two) <= 1e-6
