@@ -14,6 +14,8 @@ predict: prints the model's answer to --input, written as people write numbers
 Errors in the input are reported on one line on stderr, with exit status 2.
 SIGINT (Ctrl-C) or SIGTERM during training saves a checkpoint of the current step and exits
 with status 128 + the signal number; the same command resumes exactly where it stopped.
+Training uses all local devices (config.num_devices), data parallel; several processes join
+one run with --coordinator_address/--num_processes/--process_id or --distributed.
 """
 
 import importlib.util
