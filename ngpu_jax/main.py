@@ -3,6 +3,7 @@
   python -m ngpu_jax.main --config=experiments/configs/badd.py --workdir=DIR
       [--mode=train|eval] [--config.FIELD=VALUE ...]
   python -m ngpu_jax.main --mode=predict --checkpoint=DIR --input="1011+0110"
+  python -m ngpu_jax.main --mode=visualize --checkpoint=DIR --input="1011+0110" [--workdir=OUT]
   (or the same with the console script: ngpu-jax ...)
 
 train: trains (resuming from DIR's latest checkpoint if there is one), then evaluates at
@@ -11,6 +12,9 @@ eval:  evaluates the latest checkpoint of --checkpoint (default DIR) at config.e
        (the config must describe the same task and model) and writes DIR/eval.json.
 predict: prints the model's answer to --input, written as people write numbers
        (most-significant digit first), and whether it is right.
+visualize: pictures of the model working on --input: its state over the steps, its gates,
+       the answer it would give after each step, a GIF, and the learning curves
+       (PNG/GIF files in WORKDIR/visualize/, WORKDIR defaulting to the model's).
 Errors in the input are reported on one line on stderr, with exit status 2.
 SIGINT (Ctrl-C) or SIGTERM during training saves a checkpoint of the current step and exits
 with status 128 + the signal number; the same command resumes exactly where it stopped.
@@ -34,12 +38,13 @@ _CONFIG = config_flags.DEFINE_config_file(
 _WORKDIR = flags.DEFINE_string('workdir', None, 'Run directory: checkpoints, metrics.jsonl, '
                                'eval.json. A run on a workdir with a checkpoint resumes it.')
 _MODE = flags.DEFINE_enum(
-    'mode', 'train', ['train', 'eval', 'predict'],
+    'mode', 'train', ['train', 'eval', 'predict', 'visualize'],
     'train: train then evaluate; eval: evaluate a trained model at config.eval_digits; '
-    'predict: answer --input with a trained model.')
+    'predict: answer --input with a trained model; visualize: pictures of the model working '
+    'on --input (PNG and GIF files in WORKDIR/visualize/, default the model\'s workdir).')
 _CHECKPOINT = flags.DEFINE_string(
-    'checkpoint', None, 'eval/predict: the workdir of the trained model to use (default: '
-    '--workdir).')
+    'checkpoint', None, 'eval/predict/visualize: the workdir of the trained model to use '
+    '(default: --workdir).')
 _COORDINATOR = flags.DEFINE_string(
     'coordinator_address', None, 'Several processes (hosts): host:port of process 0; with '
     '--num_processes and --process_id. Each process runs the same command.')
@@ -69,6 +74,19 @@ def evaluate_model(config, model_dir: str, workdir: str) -> dict:
   train.evaluate_hard_inputs(config, predictor.params, predictor.model_config, task, workdir,
                              log=lambda s: print(s, flush=True))
   return results
+
+
+def visualize_text(model_dir: str, text: str, workdir: str) -> list:
+  """Writes the pictures of the model in model_dir working on one example."""
+  from ngpu_jax import visualize  # matplotlib only for this mode
+
+  predictor = inference.load(model_dir)
+  outdir = os.path.join(train.prepare_workdir(workdir), 'visualize')
+  paths = visualize.write_all(predictor, text, outdir,
+                              os.path.join(os.path.abspath(model_dir), 'metrics.jsonl'))
+  for path in paths:
+    print(path, flush=True)
+  return paths
 
 
 def predict_text(model_dir: str, text: str) -> bool:
@@ -153,6 +171,13 @@ def main(argv):
       if not _INPUT.value:
         raise ValueError('predict needs --input, e.g. --input="1011+0110"')
       predict_text(model_dir, _INPUT.value)
+      return
+    if mode == 'visualize':
+      if not model_dir:
+        raise ValueError('visualize needs a trained model: pass --checkpoint=DIR or --workdir=DIR')
+      if not _INPUT.value:
+        raise ValueError('visualize needs --input, e.g. --input="1011+0110"')
+      visualize_text(model_dir, _INPUT.value, _WORKDIR.value or model_dir)
       return
     if config is None:
       raise ValueError('--config is required, e.g. --config=experiments/configs/default.py')

@@ -228,12 +228,11 @@ def _step(weights, s_BxNxF, t, keep_BxNxF, mask_BxNx1, steps_B, cfg, dropout_rat
   return jnp.where((t < steps_B)[:, None, None], x, s_BxNxF), parts
 
 
-def _scan(weights, s0_BxNxF, mask_BxNx1, steps_B, keep_T, cfg, dropout_rate, conv_impl,
-          return_states=False):
+def _scan(weights, s0_BxNxF, mask_BxNx1, steps_B, keep_T, cfg, dropout_rate, conv_impl):
   def body(s, xs):
     t, keep = xs
     new, _ = _step(weights, s, t, keep, mask_BxNx1, steps_B, cfg, dropout_rate, conv_impl)
-    return new, (new if return_states else None)
+    return new, None
   return jax.lax.scan(body, s0_BxNxF, (jnp.arange(keep_T.shape[0]), keep_T))
 
 
@@ -312,33 +311,59 @@ def _recurrence_bwd(cfg, dropout_rate, residuals, ds_final):
 recurrence.defvjp(_recurrence_fwd, _recurrence_bwd)
 
 
+def _prelude(params, inputs_BxN, lengths_B, cfg, conv_impl):
+  """(mask [B, N, 1], steps per example [B], step count T, weights, s0 [B, N, F])."""
+  n = inputs_BxN.shape[1]
+  mask_BxNx1 = (jnp.arange(n)[None, :] < lengths_B[:, None])[..., None].astype(jnp.float32)
+  s0 = embed(params, inputs_BxN, cfg) * mask_BxNx1
+  return (mask_BxNx1, lengths_B * cfg.steps_per_symbol, n * cfg.steps_per_symbol,
+          prepare_weights(params, cfg, conv_impl), s0)
+
+
+def readout(params, s_BxNxF, cfg: ModelConfig):
+  """Logits [..., N, V] from row 0 of a state."""
+  return s_BxNxF[..., :cfg.nmaps] @ params['out_kernel'] + params['out_bias']
+
+
 def forward(params, inputs_BxN, lengths_B, cfg: ModelConfig, *, dropout_rate=0.0,
-            dropout_key=None, conv_impl='banded', return_states=False):
+            dropout_key=None, conv_impl='banded'):
   """Logits [B, N, V] for int inputs [B, N].
 
   Example b occupies positions < lengths_B[b] and gets exactly
   lengths_B[b] * steps_per_symbol steps: positions past its length are held at zero after
   every CGRU (the zero boundary it would have at its own width) and its state is frozen
   after its last step, so padding it into a wider batch does not change its outputs.
-  With `return_states`, also returns the state after every step, [T, B, N, F].
   conv_impl 'banded' (the fast form, with its own VJP) or 'reference' (2-D `lax.conv`, autodiff).
   """
-  n = inputs_BxN.shape[1]
-  mask_BxNx1 = (jnp.arange(n)[None, :] < lengths_B[:, None])[..., None].astype(jnp.float32)
-  steps_B = lengths_B * cfg.steps_per_symbol
-  num_steps = n * cfg.steps_per_symbol
-  weights = prepare_weights(params, cfg, conv_impl)
-  s0 = embed(params, inputs_BxN, cfg) * mask_BxNx1
+  mask_BxNx1, steps_B, num_steps, weights, s0 = _prelude(params, inputs_BxN, lengths_B, cfg,
+                                                         conv_impl)
   # Dropout masks of all steps drawn at once; a placeholder of T zeros when off.
   keep_T = (jax.random.bernoulli(dropout_key, 1.0 - dropout_rate, (num_steps,) + s0.shape)
             if dropout_rate > 0.0 else jnp.zeros((num_steps,), bool))
-  if conv_impl == 'banded' and not return_states:
+  if conv_impl == 'banded':
     s_final = recurrence(weights, s0, mask_BxNx1, steps_B, keep_T, cfg, float(dropout_rate))
   else:
-    s_final, states = _scan(weights, s0, mask_BxNx1, steps_B, keep_T, cfg, dropout_rate,
-                            conv_impl, return_states)
-  logits = s_final[..., :cfg.nmaps] @ params['out_kernel'] + params['out_bias']
-  return (logits, states) if return_states else logits
+    s_final, _ = _scan(weights, s0, mask_BxNx1, steps_B, keep_T, cfg, dropout_rate, conv_impl)
+  return readout(params, s_final, cfg)
+
+
+@functools.partial(jax.jit, static_argnames=('cfg',))
+def trace(params, inputs_BxN, lengths_B, cfg: ModelConfig) -> dict:
+  """What happens inside, for pictures: after every step t, `states` [T, B, N, F], the
+  CGRUs' gates `update` and `reset` [T, L, B, N, F], and the readout's `logits`
+  [T, B, N, V] of that state (what the model would answer if stopped there). No dropout."""
+  mask_BxNx1, steps_B, num_steps, weights, s0 = _prelude(params, inputs_BxN, lengths_B, cfg,
+                                                         'banded')
+  f = s0.shape[-1]
+
+  def body(s, t):
+    new, parts = _step(weights, s, t, None, mask_BxNx1, steps_B, cfg, 0.0, 'banded')
+    gates = jnp.stack([g for g, _ in parts])  # [L, B, N, 2F]
+    return new, (new, gates)
+
+  _, (states, gates) = jax.lax.scan(body, s0, jnp.arange(num_steps))
+  return {'states': states, 'update': gates[..., :f], 'reset': gates[..., f:],
+          'logits': readout(params, states, cfg)}
 
 
 class NeuralGPU(nn.Module):

@@ -146,3 +146,14 @@ def test_workdir_that_is_a_file(tmp_path):
   assert result.returncode == 2 and 'Traceback' not in result.stderr
   assert 'cannot create workdir' in result.stderr
   assert (tmp_path / 'file').read_text() == 'keep me'
+
+
+def test_visualize_mode(trained, tmp_path):
+  workdir, _ = trained
+  result = _cli('--mode=visualize', f'--checkpoint={workdir}', f'--workdir={tmp_path}',
+                '--input=101+11')
+  assert result.returncode == 0, result.stderr
+  assert sorted(os.listdir(tmp_path / 'visualize')) == [
+      'gates.png', 'learning_curves.png', 'readout.png', 'state.gif', 'state.png']
+  result = _cli('--mode=visualize', f'--checkpoint={workdir}')
+  assert result.returncode == 2 and 'visualize needs --input' in result.stderr

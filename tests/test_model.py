@@ -114,15 +114,19 @@ def test_mixed_lengths_in_one_batch():
 
 
 def test_step_count_is_the_length():
-  """An example of width n is read after n steps: states from return_states show that one
-  more step would change the output."""
+  """An example of width n is read after n steps: the trace's states show that one more
+  step would change the output; its last readout is the forward pass's output."""
   params = _params()
   x, _, lengths = _batch(digits=2)  # n = 5
-  logits, states = model.forward(params, x, lengths, CFG, return_states=True)
-  chex.assert_shape(states, (5, 4, 5, CFG.height * CFG.nmaps))
-  last_row0 = states[-1][..., :CFG.nmaps] @ params['out_kernel'] + params['out_bias']
-  chex.assert_trees_all_close(last_row0, logits, atol=1e-6)
-  assert not np.allclose(states[-2], states[-1])
+  logits = model.forward(params, x, lengths, CFG)
+  traced = model.trace(params, x, lengths, CFG)
+  f = CFG.height * CFG.nmaps
+  chex.assert_shape(traced['states'], (5, 4, 5, f))
+  chex.assert_shape([traced['update'], traced['reset']], [(5, CFG.layers, 4, 5, f)] * 2)
+  chex.assert_shape(traced['logits'], (5, 4, 5, 14))
+  chex.assert_trees_all_close(traced['logits'][-1], logits, atol=1e-5)
+  assert not np.allclose(traced['states'][-2], traced['states'][-1])
+  assert float(traced['update'].min()) >= 0.0 and float(traced['update'].max()) <= 1.0
 
 
 def test_relaxed_set_of_step_t_is_t_mod_r():
