@@ -50,16 +50,22 @@ def rates(counts: dict) -> dict:
   }
 
 
-def predict(params, inputs_BxN, cfg: model.ModelConfig, batch_size: int) -> np.ndarray:
+def predict(params, inputs_BxN, cfg: model.ModelConfig, batch_size: int, log=None) -> np.ndarray:
   """Argmax predictions [B, N], every example at the full width N, `batch_size` at a time.
 
   The last chunk is padded with copies of its first row so every chunk has one shape
-  (one compilation per width).
+  (one compilation per width). With `log`, long runs report progress every 30 s or so.
   """
   inputs_BxN = np.asarray(inputs_BxN, np.int32)
   b, n = inputs_BxN.shape
   out = np.zeros((b, n), np.int32)
+  start_time = last_report = time.time()
   for start in range(0, b, batch_size):
+    now = time.time()
+    if log and start and now - last_report > 30:
+      left = (now - start_time) / start * (b - start)
+      log(f'  width {n}: {start} of {b} examples done, about {left:.0f} s left')
+      last_report = now
     chunk = inputs_BxN[start:start + batch_size]
     rows = chunk.shape[0]
     if rows < batch_size and b > batch_size:
@@ -71,11 +77,11 @@ def predict(params, inputs_BxN, cfg: model.ModelConfig, batch_size: int) -> np.n
 
 
 def evaluate_digits(params, cfg, task: tasks.Task, digits: int, examples: int, batch_size: int,
-                    seed: int) -> dict:
+                    seed: int, log=None) -> dict:
   """Error rates at one length on `examples` fresh random examples."""
   rng = np.random.default_rng([seed, EVAL_STREAM, digits])
   inputs, targets = tasks.sample(task, digits, examples, rng)
-  predictions = predict(params, inputs, cfg, batch_size)
+  predictions = predict(params, inputs, cfg, batch_size, log)
   lengths = np.full((examples,), inputs.shape[1])
   return rates(error_counts(predictions, targets, lengths))
 
@@ -135,7 +141,8 @@ def evaluate_lengths(params, cfg, task, digits_list, examples_list, batch_size, 
   results = {}
   for digits, examples in zip(digits_list, examples_list):
     start = time.time()
-    results[int(digits)] = evaluate_digits(params, cfg, task, digits, examples, batch_size, seed)
+    results[int(digits)] = evaluate_digits(params, cfg, task, digits, examples, batch_size, seed,
+                                           log)
     r = results[int(digits)]
     log(f'eval {task.name} digits={digits} (n={task.length(digits)}): '
         f'seq_error={r["seq_error"]:.4f} on {examples} examples ({time.time() - start:.1f} s)')

@@ -22,7 +22,8 @@ import ml_collections
 import numpy as np
 import optax
 
-from ngpu_jax import checkpoint, curriculum, evaluate, model, parallel, relaxation, tasks
+from ngpu_jax import (checkpoint, curriculum, evaluate, metrics, model, parallel, relaxation,
+                      tasks)
 
 CURRICULUM_STREAM = 2  # seeds the curriculum's check batches: default_rng([seed, 2, step])
 
@@ -329,7 +330,7 @@ def train_and_evaluate(config, workdir: str, log=print) -> dict:
   split = functools.partial(parallel.split_batch, mesh=mesh)
   check_logits = jax.jit(functools.partial(model.forward, cfg=cfg))
   base_key = jax.random.key(config.seed)
-  metrics_path = os.path.join(workdir, 'metrics.jsonl')
+  writer = metrics.MetricsWriter(workdir, enabled=primary)
   sums, interval_step = _interval_start(progress)
   interval_start = time.time()
   log(f'training {task.name}: {config.num_train_steps} steps, batch {config.batch_size}, '
@@ -347,11 +348,12 @@ def train_and_evaluate(config, workdir: str, log=print) -> dict:
       width = bucket(n, n_max, config.bucket_step)
       pad = ((0, 0), (0, width - n))
       pull = pull_of(cur_state['advances'])
-      state, metrics = step_fn(state, split(np.pad(inputs, pad)), split(np.pad(targets, pad)),
-                               split(np.full((config.batch_size,), n, np.int32)),
-                               jax.random.fold_in(base_key, step), pull,
-                               config.grad_noise_scale, step)
-      sums = metrics if sums is None else jax.tree.map(jnp.add, sums, metrics)
+      state, step_metrics = step_fn(state, split(np.pad(inputs, pad)),
+                                    split(np.pad(targets, pad)),
+                                    split(np.full((config.batch_size,), n, np.int32)),
+                                    jax.random.fold_in(base_key, step), pull,
+                                    config.grad_noise_scale, step)
+      sums = step_metrics if sums is None else jax.tree.map(jnp.add, sums, step_metrics)
       progress = {**progress, 'step': step + 1}
       if (step + 1) % config.curriculum_every:
         if step + 1 == config.num_train_steps or stop.signum:  # stopping inside an interval
@@ -438,9 +440,7 @@ def train_and_evaluate(config, workdir: str, log=print) -> dict:
                 'steps_per_s': rate, 'wall_s': progress['wall_s'],
                 'time_left_s': (config.num_train_steps - step - 1) / rate,
                 'advanced': advanced, 'merged_now': merged_now}
-      if primary:
-        with open(metrics_path, 'a') as f:
-          f.write(json.dumps(record) + '\n')
+      writer.write(record)
       log(_log_line(record))
       out_of_time = 0 < config.train_minutes * 60 <= progress['wall_s']
       if ((step + 1) % config.checkpoint_every == 0 or step + 1 == config.num_train_steps
@@ -454,6 +454,7 @@ def train_and_evaluate(config, workdir: str, log=print) -> dict:
   ckpts.wait()
   ckpts.close()
   if stop.signum:
+    writer.close()
     raise Interrupted(stop.signum, progress['step'])
   log(f'trained {progress["step"]} steps in {progress["wall_s"]:.0f} s of training; '
       f'curriculum at {progress["curriculum"]["cur"]} digits, '
@@ -464,6 +465,8 @@ def train_and_evaluate(config, workdir: str, log=print) -> dict:
                                       config.seed, log=log)
   if primary:
     evaluate.write_json(workdir, results)
+  writer.write_eval(results, progress['step'])
+  writer.close()
   log(evaluate.format_table(task, results))
   evaluate_hard_inputs(config, params, cfg, task, workdir, log)
   return results

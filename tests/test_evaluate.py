@@ -1,3 +1,5 @@
+import types
+
 import jax
 import numpy as np
 
@@ -41,3 +43,15 @@ def test_evaluate_lengths_and_table(tmp_path):
   path = evaluate.write_json(str(tmp_path), results)
   import json
   assert json.load(open(path))['2']['examples'] == 6
+
+
+def test_long_predictions_report_progress(monkeypatch):
+  clock = iter(range(0, 10_000, 40))  # each of evaluate's clock readings is 40 s later
+  monkeypatch.setattr(evaluate, 'time', types.SimpleNamespace(time=lambda: next(clock)))
+  cfg = model.ModelConfig(nmaps=8, relax_sets=2)
+  params = model.init_params(jax.random.key(0), cfg)
+  x, _ = tasks.sample(tasks.get('badd'), 3, 12, np.random.default_rng(0))
+  lines = []
+  evaluate.predict(params, x, cfg, 4, log=lines.append)
+  assert lines == ['  width 7: 4 of 12 examples done, about 160 s left',
+                   '  width 7: 8 of 12 examples done, about 60 s left']

@@ -213,3 +213,30 @@ def test_non_finite_restores_are_limited(tmp_path):
   with pytest.raises(FloatingPointError, match='3 restores with a lower learning rate did not'):
     train.train_and_evaluate(config, str(tmp_path), log=logged.append)
   assert sum(line.startswith('WARNING') for line in logged) == 3
+
+
+def _tensorboard_tags(directory):
+  """Scalar tags in TensorBoard event files (TFRecord framing: length, crc, event, crc)."""
+  import struct
+
+  from tensorboardX.proto import event_pb2
+
+  tags = set()
+  for name in os.listdir(directory):
+    data = open(os.path.join(directory, name), 'rb').read()
+    offset = 0
+    while offset < len(data):
+      (length,) = struct.unpack('<Q', data[offset:offset + 8])
+      event = event_pb2.Event.FromString(data[offset + 12:offset + 12 + length])
+      tags.update(value.tag for value in event.summary.value)
+      offset += 12 + length + 4
+  return tags
+
+
+def test_metrics_go_to_jsonl_and_tensorboard(tmp_path):
+  train.train_and_evaluate(tiny_config(), str(tmp_path), log=lambda s: None)
+  records = [json.loads(line) for line in open(tmp_path / 'metrics.jsonl')]
+  assert [r['step'] for r in records] == [10, 20]
+  tags = _tensorboard_tags(tmp_path / 'tensorboard')
+  assert {'train/loss', 'train/check_seq_error', 'train/cur', 'train/pull'} <= tags
+  assert {'eval/seq_error_2_digits', 'eval/symbol_error_3_digits'} <= tags
