@@ -279,7 +279,7 @@ def _stop_on_signals():
       signal.signal(sig, previous)
 
 
-def _interval_start(progress):
+def _resumed_interval(progress):
   """(metric sums so far, first step) of the log interval a checkpoint was taken in.
 
   A checkpoint taken inside an interval keeps the sums (as the float32 values they are) so
@@ -331,7 +331,7 @@ def train_and_evaluate(config, workdir: str, log=print) -> dict:
   check_logits = jax.jit(functools.partial(model.forward, cfg=cfg))
   base_key = jax.random.key(config.seed)
   writer = metrics.MetricsWriter(workdir, enabled=primary)
-  sums, interval_step = _interval_start(progress)
+  sums, interval_step = _resumed_interval(progress)
   interval_start = time.time()
   log(f'training {task.name}: {config.num_train_steps} steps, batch {config.batch_size}, '
       f'digits up to {config.max_train_digits} (n={n_max}), {mesh.size} device(s) '
@@ -386,7 +386,7 @@ def train_and_evaluate(config, workdir: str, log=print) -> dict:
         state = parallel.replicate({'params': params,
                                     'opt_state': set_learning_rate(opt_state, lr)}, mesh)
         progress = {**progress, 'nonfinite_restores': restores + 1}
-        sums, interval_step = _interval_start(progress)
+        sums, interval_step = _resumed_interval(progress)
         interval_start = time.time()
         log(f'WARNING: {why}; restored checkpoint {latest} with the learning rate lowered to '
             f'{lr:.3g} (restore {restores + 1} of at most {config.max_nonfinite_restores})')
