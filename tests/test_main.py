@@ -116,7 +116,7 @@ def test_sigterm_saves_and_resume_is_exact(tmp_path):
     (['--config.model.foo=1'], "unknown config field 'model.foo'"),
     (['--config.seed=abc'], 'flag --config.seed=abc'),
     (['--config.max_train_digits=2.5'], 'flag --config.max_train_digits=2.5'),
-    (['--mode=bad'], 'value should be one of <train|eval|predict>'),
+    (['--mode=bad'], 'value should be one of <train|eval|predict|visualize>'),
     (['--config=tests/conftest.py'], 'must define get_config()'),
     (['--config.eval_digits=(2,10000000)', '--config.eval_examples=(4,4)'],
      'evaluating 10000000 digits (eval_digits) at width n=20000001 with batch 4 needs about'),
