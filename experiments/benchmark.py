@@ -9,6 +9,10 @@ What it measures (after a warm-up call, the median of --repeats timed calls):
   relaxation pull on) at batch 32, n = 41, h = 4, m = 24, r = 6 (the paper's badd shape) and
   at batch 32, n = 32, m = 64 (the shape the paper timed at 0.6 s per step on a GTX 970),
   for the fast form (`conv_impl='banded'`, the default) and the `lax.conv_general_dilated` reference;
+- `seeds`: the train step of K seeds in one program (seeds.py: the one-seed step vmapped over
+  a seed axis, each member batch 32, n = 41, m = 24) for K in --seeds, as examples per
+  second against K separate runs, which on one device go one after the other and so give
+  the one-seed step's examples per second whatever K is;
 - `eval`: the forward pass of evaluation, batch 8, at n = 401 (whole) and n = 4001. On a CPU
   the n = 4001 pass (about 42 TFLOP executed, minutes) is timed over its first
   --eval_steps_n4001 steps and the full time extrapolated per step (each step costs the same);
@@ -36,7 +40,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ngpu_jax import config as config_lib
-from ngpu_jax import model, relaxation, train
+from ngpu_jax import model, relaxation, seeds, train
 
 FLAGS = flags.FLAGS
 flags.DEFINE_bool('json', False, 'Also print one JSON object with every figure as the last line.')
@@ -45,6 +49,7 @@ flags.DEFINE_integer('eval_steps_n4001', 100,
                      'Steps of the n = 4001 evaluation pass to time (0: all 4001).')
 flags.DEFINE_bool('reference', True, 'Also time the lax.conv reference (slow on CPU: ~2 min).')
 flags.DEFINE_integer('reference_repeats', 1, 'Timed calls of each reference train step.')
+flags.DEFINE_list('seeds', ['1', '4', '8'], 'Seed counts K to time in one program (empty: none).')
 
 
 def timed(fn, *args, repeats):
@@ -110,6 +115,25 @@ def train_step(batch: int, n: int, nmaps: int, conv_impl: str, repeats: int) -> 
           'peak_mib': compile_and_peak(step_fn, *args)[1]}
 
 
+def seeds_step(num_seeds: int, repeats: int) -> dict:
+  """The many-seeds train step: K members, each batch 32, n = 41, m = 24, unmerged."""
+  config = config_lib.base_config()
+  config.num_seeds = num_seeds
+  cfg = model.ModelConfig()
+  members = seeds.member_configs(config)
+  tx = train.make_optimizer(config)
+  state = seeds.initial_state(members, tx)
+  step_fn = jax.vmap(train.train_step_fn(cfg, tx, config.dropout),
+                     in_axes=(0, 0, 0, 0, 0, 0, 0, None, 0))
+  batch = [jnp.stack([a] * num_seeds) for a in random_batch(32, 41)]
+  args = (state, *batch, jax.random.split(jax.random.key(1), num_seeds),
+          jnp.full((num_seeds,), 0.01, jnp.float32), jnp.zeros((num_seeds,), jnp.float32),
+          jnp.int32(1), jnp.full((num_seeds,), cfg.relax_sets, jnp.int32))
+  compile_s, seconds = timed(step_fn, *args, repeats=repeats)
+  return {'ms': seconds * 1e3, 'compile_s': compile_s,
+          'examples_per_s': num_seeds * 32 / seconds}
+
+
 def eval_forward(n: int, steps: int, repeats: int) -> dict:
   """The evaluation forward pass at width n, batch 8; `steps` < n times the first steps only."""
   cfg = model.ModelConfig()
@@ -124,7 +148,7 @@ def eval_forward(n: int, steps: int, repeats: int) -> dict:
     def first_steps(p, x, l):
       mask = jnp.ones((8, n, 1), jnp.float32)
       s0 = model.embed(p, x, cfg)
-      return model.recurrence(model.prepare_weights(p, cfg), s0, mask, l,
+      return model.recurrence(model.prepare_weights(p, cfg), s0, jnp.int32(1), mask, l,
                               jnp.zeros((steps,), bool), cfg, 0.0)
     _, part = timed(first_steps, params, inputs, lengths, repeats=repeats)
     seconds = part * n / steps
@@ -161,6 +185,17 @@ def main(argv):
           f"peak {fast['peak_mib']:.0f} MiB"
           + (f", reference {row['reference_ms']:.0f} ms (x{row['speedup_vs_reference']:.1f})"
              if FLAGS.reference else ''), flush=True)
+
+  separate = 32 / (out['train_b32_n41_m24']['ms'] / 1e3)  # examples/s of one-seed runs
+  out['seeds'] = {}
+  for num_seeds in map(int, FLAGS.seeds):
+    result = seeds_step(num_seeds, repeats)
+    result['speedup_vs_separate_runs'] = result['examples_per_s'] / separate
+    out['seeds'][num_seeds] = result
+    print(f"{num_seeds} seeds in one program: {result['ms']:.0f} ms/step, "
+          f"{result['examples_per_s']:.0f} examples/s (separate runs: {separate:.0f}; "
+          f"x{result['speedup_vs_separate_runs']:.2f}), compile {result['compile_s']:.1f} s",
+          flush=True)
 
   for n, steps in ((401, 401), (4001, FLAGS.eval_steps_n4001 or 4001)):
     result = eval_forward(n, steps, repeats if n <= 401 else max(1, repeats // 2))

@@ -10,6 +10,14 @@ def base_config() -> ml_collections.ConfigDict:
   c.seed = 0  # parameters, data, dropout and noise all follow from it
   c.batch_size = 32  # global batch (all devices together)
   c.num_devices = 0  # data-parallel devices, the batch split across them; 0: all local devices
+  # > 1: train this many models in one program (seeds.py): member k has seed `seed + k` and,
+  # when `grid` lists values, the k-th combination of them (num_seeds a multiple of their
+  # count); the best member at the longest eval length becomes the run's model.
+  c.num_seeds = 1
+  c.grid = ml_collections.ConfigDict()
+  for field in ('learning_rate', 'init_scale', 'pull_factor', 'curriculum_bound',
+                'grad_noise_scale'):
+    setattr(c.grid, field, ())  # e.g. --config.grid.learning_rate="(0.001, 0.003)"
   c.num_train_steps = 20000
   c.train_minutes = 0.0  # > 0: stop at the first log interval past this much training time
   c.max_train_digits = 20  # longest training length, in the task's digits (badd: n = 2d + 1)

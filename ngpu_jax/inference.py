@@ -1,5 +1,12 @@
-"""Load a trained model and predict: `ngpu_jax.load(workdir).predict(inputs_BxN)`."""
+"""Load a trained model and predict: `ngpu_jax.load(workdir).predict(inputs_BxN)`.
 
+A model is a training workdir (config.json and orbax checkpoints) or a shipped model,
+`ngpu_jax.load('pretrained/NAME')`: the directory ngpu_jax/pretrained/NAME/ installed with
+the package, holding config.json, params.npz (arrays only, read without pickle) and info.json
+(how it was trained and what it reached, measured).
+"""
+
+import json
 import os
 
 import jax
@@ -9,9 +16,11 @@ from ngpu_jax import checkpoint, evaluate, model, relaxation, tasks, train
 
 
 class Predictor:
-  """A trained Neural GPU: `.task` (its name), `.config`, `.params`, `.predict(inputs)`."""
+  """A trained Neural GPU: `.task` (its name), `.config`, `.params`, `.predict(inputs)`;
+  `.directory`: where it was loaded from (its metrics.jsonl, when trained there)."""
 
-  def __init__(self, config, params, step: int):
+  def __init__(self, config, params, step: int, directory: str = ''):
+    self.directory = directory
     self.config = config
     self.task = config.task
     self.model_config = train.model_config(config)
@@ -43,13 +52,71 @@ def check_inputs(inputs_BxN, vocab_size: int) -> np.ndarray:
   return array.astype(np.int32)
 
 
+PRETRAINED_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'pretrained')
+
+
+def shipped_models() -> list:
+  return sorted(name for name in os.listdir(PRETRAINED_DIR)
+                if os.path.isfile(os.path.join(PRETRAINED_DIR, name, 'params.npz')))
+
+
+def resolve(model: str) -> str:
+  """The directory of a model: `pretrained/NAME` names a shipped model (unless a directory
+  of that name exists here); anything else is a workdir path."""
+  if model.startswith('pretrained/') and not os.path.isdir(model):
+    name = model[len('pretrained/'):]
+    path = os.path.join(PRETRAINED_DIR, name)
+    if not os.path.isfile(os.path.join(path, 'params.npz')):
+      raise ValueError(f'no shipped model {name!r}; the shipped models are: '
+                       f'{", ".join("pretrained/" + n for n in shipped_models())}')
+    return path
+  return model
+
+
+def save_shipped(predictor: Predictor, directory: str, info: dict) -> None:
+  """Writes a model in the shipped form: config.json, params.npz, info.json (`info`: how it
+  was trained and what it reached, plus the step)."""
+  os.makedirs(directory, exist_ok=True)
+  with open(os.path.join(directory, 'config.json'), 'w') as f:
+    f.write(predictor.config.to_json(indent=1))
+  np.savez(os.path.join(directory, 'params.npz'),
+           **{name: np.asarray(value) for name, value in predictor.params.items()})
+  with open(os.path.join(directory, 'info.json'), 'w') as f:
+    json.dump({**info, 'step': predictor.step}, f, indent=1)
+
+
+def _load_shipped(directory: str, config) -> Predictor:
+  with np.load(os.path.join(directory, 'params.npz'), allow_pickle=False) as arrays:
+    params = {name: jax.numpy.asarray(arrays[name]) for name in arrays.files}
+  with open(os.path.join(directory, 'info.json')) as f:
+    step = json.load(f)['step']
+  expected = jax.eval_shape(lambda: model.init_params(jax.random.key(0),
+                                                      train.model_config(config)))
+  if params.get('gates_bias', np.zeros(0)).shape[:1] == (1,):  # merged (as trained models are)
+    expected = jax.eval_shape(relaxation.merge, expected)
+  got = jax.tree.map(lambda x: x.shape, params)
+  if got != jax.tree.map(lambda x: x.shape, expected):
+    raise ValueError(f'{directory}/params.npz does not hold the arrays its config.json '
+                     'describes (a damaged or mixed-up shipped model)')
+  return Predictor(config, params, step, directory)
+
+
 def load(workdir: str, step=None) -> Predictor:
-  """The model saved in `workdir` (its latest checkpoint, or `step`)."""
-  workdir = os.path.abspath(workdir)
+  """The model saved in `workdir` (its latest checkpoint, or `step`), or the shipped model
+  `pretrained/NAME`."""
+  workdir = os.path.abspath(resolve(workdir))
   config = train.read_config(workdir) if os.path.isdir(workdir) else None
   if config is None:
     raise ValueError(f'{workdir} holds no trained model (no config.json); train one there first '
                      'or pass the workdir of a trained run')
+  if config.get('num_seeds', 1) > 1:  # a many-seeds run: its model is the best member
+    best = os.path.join(workdir, 'best')
+    if not os.path.isdir(best):
+      raise ValueError(f'{workdir} is a run of {config.num_seeds} seeds whose best member is '
+                       'chosen when training ends; it has not ended yet (no best/ there)')
+    return load(best, step)
+  if os.path.isfile(os.path.join(workdir, 'params.npz')):
+    return _load_shipped(workdir, config)
   cfg = train.model_config(config)
 
   def templates(progress):
@@ -74,4 +141,4 @@ def load(workdir: str, step=None) -> Predictor:
         raise ValueError(f'{e}; load another step') from None
   finally:
     ckpts.close()
-  return Predictor(config, params, step)
+  return Predictor(config, params, step, workdir)

@@ -43,8 +43,8 @@ _MODE = flags.DEFINE_enum(
     'predict: answer --input with a trained model; visualize: pictures of the model working '
     'on --input (PNG and GIF files in WORKDIR/visualize/, default the model\'s workdir).')
 _CHECKPOINT = flags.DEFINE_string(
-    'checkpoint', None, 'eval/predict/visualize: the workdir of the trained model to use '
-    '(default: --workdir).')
+    'checkpoint', None, 'eval/predict/visualize: the trained model to use, a workdir or a '
+    'shipped model pretrained/NAME (default: --workdir).')
 _COORDINATOR = flags.DEFINE_string(
     'coordinator_address', None, 'Several processes (hosts): host:port of process 0; with '
     '--num_processes and --process_id. Each process runs the same command.')
@@ -83,7 +83,7 @@ def visualize_text(model_dir: str, text: str, workdir: str) -> list:
   predictor = inference.load(model_dir)
   outdir = os.path.join(train.prepare_workdir(workdir), 'visualize')
   paths = visualize.write_all(predictor, text, outdir,
-                              os.path.join(os.path.abspath(model_dir), 'metrics.jsonl'))
+                              os.path.join(predictor.directory, 'metrics.jsonl'))
   for path in paths:
     print(path, flush=True)
   return paths
@@ -165,6 +165,11 @@ def main(argv):
   config, mode = _CONFIG.value, _MODE.value
   model_dir = _CHECKPOINT.value or _WORKDIR.value
   try:
+    if model_dir and mode != 'train':
+      if model_dir != inference.resolve(model_dir) and not _WORKDIR.value and mode != 'predict':
+        raise ValueError(f'{mode} writes files: pass --workdir=OUT with the shipped model '
+                         f'{model_dir}')
+      model_dir = inference.resolve(model_dir)
     if mode == 'predict':
       if not model_dir:
         raise ValueError('predict needs a trained model: pass --checkpoint=DIR or --workdir=DIR')

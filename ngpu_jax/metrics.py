@@ -21,15 +21,15 @@ class MetricsWriter:
     self.board = (tensorboardX.SummaryWriter(os.path.join(workdir, 'tensorboard'), flush_secs=10)
                   if enabled else None)
 
-  def write(self, record: dict) -> None:
-    """One training record (its numbers also as scalars train/NAME at record['step'])."""
+  def write(self, record: dict, prefix: str = 'train') -> None:
+    """One training record (its numbers also as scalars PREFIX/NAME at record['step'])."""
     if not self.enabled:
       return
     with open(self.path, 'a') as f:
       f.write(json.dumps(record) + '\n')
     for name, value in record.items():
       if isinstance(value, (int, float)) and not isinstance(value, bool) and name != 'step':
-        self.board.add_scalar(f'train/{name}', value, record['step'])
+        self.board.add_scalar(f'{prefix}/{name}', value, record['step'])
 
   def write_eval(self, results: dict, step: int, prefix: str = 'eval') -> None:
     """Evaluation results {digits: rates} as scalars PREFIX/RATE_DIGITS_digits at `step`."""

@@ -213,12 +213,13 @@ def _layer(tree, index):
   return jax.tree.map(lambda x: x[index], tree)
 
 
-def _step(weights, s_BxNxF, t, keep_BxNxF, mask_BxNx1, steps_B, cfg, dropout_rate, conv_impl):
-  """Step t of the recurrence (relaxed set t mod R, its L CGRUs); frozen examples keep s.
+def _step(weights, s_BxNxF, t, sets, keep_BxNxF, mask_BxNx1, steps_B, cfg, dropout_rate,
+          conv_impl):
+  """Step t of the recurrence (relaxed set t mod `sets`, its L CGRUs); frozen examples keep s.
 
   Returns the new state and the layers' (gates, candidate) for the backward pass.
   """
-  w_set = _layer(weights, t % weights['gates_bias'].shape[0])
+  w_set = _layer(weights, t % sets)
   x = _dropout(s_BxNxF, keep_BxNxF, dropout_rate)
   parts = []
   for layer in range(cfg.layers):
@@ -228,16 +229,16 @@ def _step(weights, s_BxNxF, t, keep_BxNxF, mask_BxNx1, steps_B, cfg, dropout_rat
   return jnp.where((t < steps_B)[:, None, None], x, s_BxNxF), parts
 
 
-def _scan(weights, s0_BxNxF, mask_BxNx1, steps_B, keep_T, cfg, dropout_rate, conv_impl):
+def _scan(weights, s0_BxNxF, sets, mask_BxNx1, steps_B, keep_T, cfg, dropout_rate, conv_impl):
   def body(s, xs):
     t, keep = xs
-    new, _ = _step(weights, s, t, keep, mask_BxNx1, steps_B, cfg, dropout_rate, conv_impl)
+    new, _ = _step(weights, s, t, sets, keep, mask_BxNx1, steps_B, cfg, dropout_rate, conv_impl)
     return new, None
   return jax.lax.scan(body, s0_BxNxF, (jnp.arange(keep_T.shape[0]), keep_T))
 
 
-@functools.partial(jax.custom_vjp, nondiff_argnums=(5, 6))
-def recurrence(weights, s0_BxNxF, mask_BxNx1, steps_B, keep_T, cfg, dropout_rate):
+@functools.partial(jax.custom_vjp, nondiff_argnums=(6, 7))
+def recurrence(weights, s0_BxNxF, sets, mask_BxNx1, steps_B, keep_T, cfg, dropout_rate):
   """The final state after T = len(keep_T) steps, banded form, with a hand-written VJP.
 
   The forward pass keeps each step's input state and each CGRU's gates and candidate; the
@@ -246,17 +247,19 @@ def recurrence(weights, s0_BxNxF, mask_BxNx1, steps_B, keep_T, cfg, dropout_rate
   own gradient of the same scan, batch 32, n 41, m 24, 2-core CPU, 2026-11-27). Tested
   against autodiff of the `lax.conv` reference (tests/test_model.py).
   """
-  return _scan(weights, s0_BxNxF, mask_BxNx1, steps_B, keep_T, cfg, dropout_rate, 'banded')[0]
+  return _scan(weights, s0_BxNxF, sets, mask_BxNx1, steps_B, keep_T, cfg, dropout_rate,
+               'banded')[0]
 
 
-def _recurrence_fwd(weights, s0_BxNxF, mask_BxNx1, steps_B, keep_T, cfg, dropout_rate):
+def _recurrence_fwd(weights, s0_BxNxF, sets, mask_BxNx1, steps_B, keep_T, cfg, dropout_rate):
   def body(s, xs):
     t, keep = xs
-    new, parts = _step(weights, s, t, keep, mask_BxNx1, steps_B, cfg, dropout_rate, 'banded')
+    new, parts = _step(weights, s, t, sets, keep, mask_BxNx1, steps_B, cfg, dropout_rate,
+                       'banded')
     return new, (s, parts)
   s_final, (states_T, parts_T) = jax.lax.scan(
       body, s0_BxNxF, (jnp.arange(keep_T.shape[0]), keep_T))
-  return s_final, (weights, mask_BxNx1, steps_B, keep_T, states_T, parts_T)
+  return s_final, (weights, sets, mask_BxNx1, steps_B, keep_T, states_T, parts_T)
 
 
 def _recurrence_bwd(cfg, dropout_rate, residuals, ds_final):
@@ -266,13 +269,13 @@ def _recurrence_bwd(cfg, dropout_rate, residuals, ds_final):
   [d (x - c), d(r x) x] gate'; dx = d u + d(r x) r + G^T dgates_pre; the kernel gradients
   are (shifted copies of x or r x)^T times dgates_pre or dc_pre. Frozen examples pass their
   gradient through unchanged."""
-  weights, mask_BxNx1, steps_B, keep_T, states_T, parts_T = residuals
-  kw, relax_sets, f = cfg.kernel_width, weights['gates_bias'].shape[0], ds_final.shape[-1]
+  weights, sets, mask_BxNx1, steps_B, keep_T, states_T, parts_T = residuals
+  kw, f = cfg.kernel_width, ds_final.shape[-1]
 
   def body(carry, xs):
     ds, dweights = carry
     t, keep, s, parts = xs
-    index = t % relax_sets
+    index = t % sets
     w_set = _layer(weights, index)
     active = (t < steps_B)[:, None, None]
     d = jnp.where(active, ds, 0.0)
@@ -305,7 +308,7 @@ def _recurrence_bwd(cfg, dropout_rate, residuals, ds_final):
   (ds0, dweights), _ = jax.lax.scan(
       body, (ds_final, dweights0), (jnp.arange(keep_T.shape[0]), keep_T, states_T, parts_T),
       reverse=True)
-  return dweights, ds0, None, None, None
+  return dweights, ds0, None, None, None, None
 
 
 recurrence.defvjp(_recurrence_fwd, _recurrence_bwd)
@@ -325,8 +328,21 @@ def readout(params, s_BxNxF, cfg: ModelConfig):
   return s_BxNxF[..., :cfg.nmaps] @ params['out_kernel'] + params['out_bias']
 
 
+def dropout_masks(key, keep_prob, num_steps: int, b: int, n: int, f: int):
+  """keep[T, B, N, F] for `num_steps` steps at width n: the mask of step t at position i is
+  drawn from fold_in(fold_in(key, t), i), so it does not depend on the width or the step
+  count: an example gets the same dropout in any bucket (and in a many-seeds program, whose
+  width is the widest member's, the same as in its own run)."""
+  def at(t, i):
+    return jax.random.bernoulli(jax.random.fold_in(jax.random.fold_in(key, t), i), keep_prob,
+                                (b, f))
+  keep_TxNxBxF = jax.vmap(jax.vmap(at, (None, 0)), (0, None))(jnp.arange(num_steps),
+                                                               jnp.arange(n))
+  return keep_TxNxBxF.transpose(0, 2, 1, 3)
+
+
 def forward(params, inputs_BxN, lengths_B, cfg: ModelConfig, *, dropout_rate=0.0,
-            dropout_key=None, conv_impl='banded'):
+            dropout_key=None, conv_impl='banded', sets_in_use=None):
   """Logits [B, N, V] for int inputs [B, N].
 
   Example b occupies positions < lengths_B[b] and gets exactly
@@ -334,16 +350,22 @@ def forward(params, inputs_BxN, lengths_B, cfg: ModelConfig, *, dropout_rate=0.0
   every CGRU (the zero boundary it would have at its own width) and its state is frozen
   after its last step, so padding it into a wider batch does not change its outputs.
   conv_impl 'banded' (the fast form, with its own VJP) or 'reference' (2-D `lax.conv`, autodiff).
+  sets_in_use: step t uses relaxed set t mod sets_in_use (default: all R sets); an int
+  array, so that a many-seeds program can hold a merged member as set 0 of R (seeds.py).
   """
   mask_BxNx1, steps_B, num_steps, weights, s0 = _prelude(params, inputs_BxN, lengths_B, cfg,
                                                          conv_impl)
+  sets = jnp.asarray(params['gates_bias'].shape[0] if sets_in_use is None else sets_in_use,
+                     jnp.int32)
   # Dropout masks of all steps drawn at once; a placeholder of T zeros when off.
-  keep_T = (jax.random.bernoulli(dropout_key, 1.0 - dropout_rate, (num_steps,) + s0.shape)
+  keep_T = (dropout_masks(dropout_key, 1.0 - dropout_rate, num_steps, *s0.shape)
             if dropout_rate > 0.0 else jnp.zeros((num_steps,), bool))
   if conv_impl == 'banded':
-    s_final = recurrence(weights, s0, mask_BxNx1, steps_B, keep_T, cfg, float(dropout_rate))
+    s_final = recurrence(weights, s0, sets, mask_BxNx1, steps_B, keep_T, cfg,
+                         float(dropout_rate))
   else:
-    s_final, _ = _scan(weights, s0, mask_BxNx1, steps_B, keep_T, cfg, dropout_rate, conv_impl)
+    s_final, _ = _scan(weights, s0, sets, mask_BxNx1, steps_B, keep_T, cfg, dropout_rate,
+                       conv_impl)
   return readout(params, s_final, cfg)
 
 
@@ -357,7 +379,8 @@ def trace(params, inputs_BxN, lengths_B, cfg: ModelConfig) -> dict:
   f = s0.shape[-1]
 
   def body(s, t):
-    new, parts = _step(weights, s, t, None, mask_BxNx1, steps_B, cfg, 0.0, 'banded')
+    new, parts = _step(weights, s, t, weights['gates_bias'].shape[0], None, mask_BxNx1, steps_B,
+                       cfg, 0.0, 'banded')
     gates = jnp.stack([g for g, _ in parts])  # [L, B, N, 2F]
     return new, (new, gates)
 

@@ -39,8 +39,8 @@ def replicated(mesh: Mesh) -> NamedSharding:
   return NamedSharding(mesh, PartitionSpec())
 
 
-def batch_split(mesh: Mesh) -> NamedSharding:
-  return NamedSharding(mesh, PartitionSpec('data'))
+def batch_split(mesh: Mesh, axis: int = 0) -> NamedSharding:
+  return NamedSharding(mesh, PartitionSpec(*[None] * axis, 'data'))
 
 
 def initialize_distributed(coordinator_address=None, num_processes=None, process_id=None):
@@ -64,10 +64,11 @@ def replicate(tree, mesh: Mesh):
                                              lambda index, x=np.asarray(x): x[index]), tree)
 
 
-def split_batch(array_BxN, mesh: Mesh):
-  """A host array [B, ...], the same in every process, split along B across the mesh."""
+def split_batch(array_BxN, mesh: Mesh, axis: int = 0):
+  """A host array [B, ...], the same in every process, split along B across the mesh
+  (B is axis `axis`: 1 for the [seeds, B, ...] batches of a many-seeds program)."""
   array_BxN = np.asarray(array_BxN)
-  return jax.make_array_from_callback(array_BxN.shape, batch_split(mesh),
+  return jax.make_array_from_callback(array_BxN.shape, batch_split(mesh, axis),
                                       lambda index: array_BxN[index])
 
 

@@ -51,3 +51,20 @@ def average_sets(tree):
 def merge(tree):
   """The sets merged into one: relaxed leaves get leading axis 1 (their mean)."""
   return _map_relaxed(lambda x: x.mean(axis=0, keepdims=True), tree)
+
+
+def merge_into_first(tree):
+  """`merge` without changing shapes: set 0 holds the mean, the other sets zeros.
+
+  A many-seeds program (seeds.py) holds a merged member this way, run with sets_in_use = 1:
+  the other sets get zero gradients, and with their Adam moments zeroed here zero updates,
+  so set 0 trains exactly as the single merged set of a one-seed run.
+  """
+  def first(x):
+    return jnp.zeros_like(x).at[0].set(x.mean(axis=0))
+  return _map_relaxed(first, tree)
+
+
+def first_set(tree):
+  """The relaxed leaves' set 0 alone (leading axis 1): a `merge_into_first` tree as `merge`."""
+  return _map_relaxed(lambda x: x[:1], tree)

@@ -36,6 +36,13 @@ def check_config(config) -> tasks.Task:
   """Validates the fields a run depends on; returns the task. Raises ValueError."""
   task = tasks.get(config.task)
   model_config(config)
+  num_seeds = config.get('num_seeds', 1)
+  if not isinstance(num_seeds, int) or num_seeds < 1:
+    raise ValueError(f'num_seeds must be an integer >= 1, got {num_seeds!r}')
+  gridded = [name for name, values in config.get('grid', {}).items() if tuple(values)]
+  if num_seeds == 1 and gridded:
+    raise ValueError(f'grid.{gridded[0]} lists values but num_seeds is 1; a grid needs '
+                     'num_seeds > 1 (a multiple of its number of combinations)')
   for name in ('max_train_digits', 'curriculum_start'):
     try:
       tasks.check_digits(task, config[name])
@@ -141,17 +148,21 @@ def strict_seq_error(logits_BxNxV, targets_BxN, lengths_B):
 
 
 def train_step_fn(cfg: model.ModelConfig, tx, dropout_rate: float, conv_impl='banded'):
-  """The pure train step (state, batch, key, pull, noise_scale, step) -> (state, metrics).
+  """The pure train step (state, batch, key, pull, noise_scale, step[, sets_in_use]) ->
+  (state, metrics).
 
-  state = {'params', 'opt_state'}; jit it (train_and_evaluate does, with the state donated).
+  state = {'params', 'opt_state'}; jit it (train_and_evaluate does, with the state donated;
+  seeds.py vmaps it over the seeds first).
   """
 
-  def step_fn(state, inputs_BxN, targets_BxN, lengths_B, key, pull, noise_scale, step):
+  def step_fn(state, inputs_BxN, targets_BxN, lengths_B, key, pull, noise_scale, step,
+              sets_in_use=None):
     dropout_key, noise_key = jax.random.split(key)
 
     def loss_fn(params):
       logits = model.forward(params, inputs_BxN, lengths_B, cfg, dropout_rate=dropout_rate,
-                             dropout_key=dropout_key, conv_impl=conv_impl)
+                             dropout_key=dropout_key, conv_impl=conv_impl,
+                             sets_in_use=sets_in_use)
       ce = masked_cross_entropy(logits, targets_BxN, lengths_B)
       return ce + pull * relaxation.pull_penalty(params), (ce, logits)
 
@@ -170,6 +181,41 @@ def train_step_fn(cfg: model.ModelConfig, tx, dropout_rate: float, conv_impl='ba
     return {'params': params, 'opt_state': opt_state}, metrics
 
   return step_fn
+
+
+def sample_batch(task, config, cur_state: dict, step: int):
+  """(inputs, targets) [batch, n] of training step `step`: a pure function of (seed, step)
+  and the curriculum state."""
+  rng = np.random.default_rng([config.seed, step])
+  digits = curriculum.sample_digits(cur_state, task.min_digits, config.max_train_digits, rng)
+  return tasks.sample(task, digits, config.batch_size, rng)
+
+
+def curriculum_check(task, config, check_logits, params, cur_state: dict, step: int) -> float:
+  """Strict sequence error, without dropout, of a fresh batch at the curriculum's current
+  length (drawn from default_rng([seed, CURRICULUM_STREAM, step]))."""
+  x, y = tasks.sample(task, cur_state['cur'], config.batch_size,
+                      np.random.default_rng([config.seed, CURRICULUM_STREAM, step]))
+  width = bucket(x.shape[1], task.length(config.max_train_digits), config.bucket_step)
+  pad = ((0, 0), (0, width - x.shape[1]))
+  lengths = np.full((config.batch_size,), x.shape[1], np.int32)
+  return float(strict_seq_error(check_logits(params, np.pad(x, pad), lengths), np.pad(y, pad),
+                                lengths))
+
+
+def decay_on_stall(config, progress: dict, loss: float, step: int):
+  """The original's learning-rate decay rule, checked every lr_decay_every steps: decay when
+  the window's mean loss is above each of the 3 windows before it.
+
+  Returns (interval_losses, window_losses, decay) after an interval ending at `step` with
+  mean loss `loss`; `progress` holds the lists so far.
+  """
+  interval_losses = progress['interval_losses'] + [loss]
+  window_losses = progress['window_losses']
+  if step % config.lr_decay_every:
+    return interval_losses, window_losses, False
+  window_losses = (window_losses + [float(np.mean(interval_losses))])[-4:]
+  return [], window_losses, len(window_losses) == 4 and window_losses[-1] > max(window_losses[:-1])
 
 
 def learning_rate(opt_state) -> float:
@@ -292,7 +338,12 @@ def _resumed_interval(progress):
 
 def train_and_evaluate(config, workdir: str, log=print) -> dict:
   """Trains (resuming from the workdir's latest checkpoint), then evaluates at
-  config.eval_digits; returns the evaluation results {digits: rates}."""
+  config.eval_digits; returns the evaluation results {digits: rates}. With
+  config.num_seeds > 1 the seeds train in one program (seeds.py) and the results are the
+  best member's."""
+  if config.get('num_seeds', 1) > 1:
+    from ngpu_jax import seeds  # seeds.py builds on this module
+    return seeds.train_seeds(config, workdir, log)
   task = check_config(config)
   cfg = model_config(config)
   mesh = parallel.data_mesh(config.num_devices)
@@ -341,9 +392,7 @@ def train_and_evaluate(config, workdir: str, log=print) -> dict:
     while progress['step'] < config.num_train_steps and not stop.signum:
       step = progress['step']
       cur_state = progress['curriculum']
-      rng = np.random.default_rng([config.seed, step])
-      digits = curriculum.sample_digits(cur_state, task.min_digits, config.max_train_digits, rng)
-      inputs, targets = tasks.sample(task, digits, config.batch_size, rng)
+      inputs, targets = sample_batch(task, config, cur_state, step)
       n = inputs.shape[1]
       width = bucket(n, n_max, config.bucket_step)
       pad = ((0, 0), (0, width - n))
@@ -393,13 +442,8 @@ def train_and_evaluate(config, workdir: str, log=print) -> dict:
         continue
       sums = None
       checked = cur_state['cur']
-      check_rng = np.random.default_rng([config.seed, CURRICULUM_STREAM, step + 1])
-      x, y = tasks.sample(task, checked, config.batch_size, check_rng)
-      width = bucket(x.shape[1], n_max, config.bucket_step)
-      pad = ((0, 0), (0, width - x.shape[1]))
-      lengths = np.full((config.batch_size,), x.shape[1], np.int32)
-      logits = check_logits(parallel.local_copy(state['params']), np.pad(x, pad), lengths)
-      check_error = float(strict_seq_error(logits, np.pad(y, pad), lengths))
+      check_error = curriculum_check(task, config, check_logits,
+                                     parallel.local_copy(state['params']), cur_state, step + 1)
       new_cur = curriculum.advance(cur_state, check_error, config.curriculum_bound,
                                    config.max_train_digits)
       advanced = new_cur is not cur_state
@@ -411,20 +455,13 @@ def train_and_evaluate(config, workdir: str, log=print) -> dict:
                  'opt_state': relaxation.merge(state['opt_state'])}
         new_cur = {**new_cur, 'merged': True}
         merged_now = True
-      # Learning-rate decay on stalls (the original's rule, every lr_decay_every steps): the
-      # window's mean loss above each of the 3 windows before it.
-      interval_losses = progress['interval_losses'] + [means['loss']]
-      window_losses = progress['window_losses']
+      interval_losses, window_losses, decay = decay_on_stall(config, progress, means['loss'],
+                                                             step + 1)
       lr = learning_rate(state['opt_state'])
-      advanced_or_decayed = advanced
-      if (step + 1) % config.lr_decay_every == 0:
-        window_losses = (window_losses + [float(np.mean(interval_losses))])[-4:]
-        interval_losses = []
-        if len(window_losses) == 4 and window_losses[-1] > max(window_losses[:-1]):
-          lr *= config.lr_decay
-          state = {**state, 'opt_state': set_learning_rate(state['opt_state'], lr)}
-          advanced_or_decayed = True
-      if advanced_or_decayed:
+      if decay:
+        lr *= config.lr_decay
+        state = {**state, 'opt_state': set_learning_rate(state['opt_state'], lr)}
+      if advanced or decay:
         state = parallel.replicate(state, mesh)  # what changed outside the step, on the mesh
       now = time.time()
       rate = steps_done / max(now - interval_start, 1e-9)

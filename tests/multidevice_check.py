@@ -12,7 +12,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import ngpu_jax  # noqa: E402
 from conftest import tiny_config  # noqa: E402
-from ngpu_jax import checkpoint, model, parallel, tasks, train  # noqa: E402
+from ngpu_jax import checkpoint, model, parallel, seeds, tasks, train  # noqa: E402
 
 
 def max_diff(a, b) -> float:
@@ -74,6 +74,15 @@ def main():
                                log=lambda s: None)
       finals[n] = ngpu_jax.load(workdir).params
   out['train_and_evaluate_params_diff_2_vs_1'] = max_diff(finals[2], finals[1])
+
+  # Many seeds in one program, the batch of every member split across 2 devices.
+  members = {}
+  for n in (1, 2):
+    with tempfile.TemporaryDirectory() as workdir:
+      train.train_and_evaluate(tiny_config(num_train_steps=20, num_seeds=2, num_devices=n),
+                               workdir, log=lambda s: None)
+      members[n] = [m.params for m in seeds.load_members(workdir)]
+  out['seeds_params_diff_2_vs_1'] = max_diff(members[2], members[1])
 
   try:
     train.train_and_evaluate(tiny_config(batch_size=6, num_devices=4), tempfile.mkdtemp())

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 import ngpu_jax
-from ngpu_jax import tasks, train
+from ngpu_jax import inference, tasks, train
 from conftest import tiny_config
 
 
@@ -47,3 +47,31 @@ def test_predict_refuses_inputs_too_wide_for_memory(trained):
   wide = np.ones((1, 3 * 10**7), np.int32)
   with pytest.raises(ValueError, match=r'predicting at width n=30000000 .* needs about'):
     ngpu_jax.load(str(trained)).predict(wide)
+
+
+def test_shipped_models_exist():
+  assert inference.shipped_models(), 'no model in ngpu_jax/pretrained/'
+
+
+@pytest.mark.parametrize('name', inference.shipped_models())
+def test_shipped_model_is_exact_on_fresh_examples(name):
+  """Every shipped model still answers fresh examples (not the ones it was tested on when
+  shipped) exactly, at twice its training length and at 64."""
+  predictor = ngpu_jax.load(f'pretrained/{name}')
+  task = tasks.get(predictor.task)
+  for digits in (2 * predictor.config.max_train_digits, 64):
+    x, y = tasks.sample(task, digits, 32, np.random.default_rng([99, digits]))
+    np.testing.assert_array_equal(predictor.predict(x), y)
+
+
+def test_shipped_model_round_trip(trained, tmp_path, monkeypatch):
+  monkeypatch.setattr(inference, 'PRETRAINED_DIR', str(tmp_path))
+  original = ngpu_jax.load(str(trained))
+  inference.save_shipped(original, str(tmp_path / 'mine'), {'note': 'test'})
+  shipped = ngpu_jax.load('pretrained/mine')
+  assert shipped.step == original.step and shipped.task == original.task
+  x, _ = tasks.sample(tasks.get('badd'), 5, 4, np.random.default_rng(0))
+  np.testing.assert_array_equal(shipped.predict(x), original.predict(x))
+  with pytest.raises(ValueError, match="no shipped model 'other'; the shipped models are: "
+                                       'pretrained/mine'):
+    ngpu_jax.load('pretrained/other')

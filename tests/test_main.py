@@ -7,6 +7,9 @@ import sys
 
 import pytest
 
+import ngpu_jax
+from ngpu_jax import inference, tasks
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TINY = ['--config.num_train_steps=10', '--config.max_train_digits=2', '--config.batch_size=4',
         '--config.curriculum_every=5', '--config.checkpoint_every=5',
@@ -157,3 +160,20 @@ def test_visualize_mode(trained, tmp_path):
       'gates.png', 'learning_curves.png', 'readout.png', 'state.gif', 'state.png']
   result = _cli('--mode=visualize', f'--checkpoint={workdir}')
   assert result.returncode == 2 and 'visualize needs --input' in result.stderr
+
+
+def test_shipped_model_by_name(tmp_path):
+  name = inference.shipped_models()[0]
+  task = tasks.get(ngpu_jax.load(f'pretrained/{name}').task)
+  text = '1011+0110' if task.is_arithmetic else '0110100111'
+  result = _cli('--mode=predict', f'--checkpoint=pretrained/{name}', f'--input={text}')
+  assert result.returncode == 0, result.stderr
+  assert f'{text} -> ' in result.stdout and '(right;' in result.stdout
+  result = _cli('--mode=visualize', f'--checkpoint=pretrained/{name}', f'--input={text}',
+                f'--workdir={tmp_path}')
+  assert result.returncode == 0, result.stderr
+  assert 'state.png' in os.listdir(tmp_path / 'visualize')
+  result = _cli('--mode=visualize', f'--checkpoint=pretrained/{name}', f'--input={text}')
+  assert result.returncode == 2 and 'pass --workdir=OUT with the shipped model' in result.stderr
+  result = _cli('--mode=predict', '--checkpoint=pretrained/nothing', f'--input={text}')
+  assert result.returncode == 2 and "no shipped model 'nothing'" in result.stderr

@@ -3,7 +3,7 @@
 The checks run in a subprocess (tests/multidevice_check.py) because the device count is
 fixed when JAX starts. Tolerances: 1e-6 on the loss, 1e-5 on gradients and on the
 parameters after 3 Adam steps (float32; the batch mean is summed in another order across
-devices), 1e-4 after 30 steps of the full training loop.
+devices), 1e-4 after 30 steps of the full training loop (20 for a two-seeds program).
 """
 
 import json
@@ -44,6 +44,10 @@ def test_checkpoint_restores_on_another_device_count(results, move):
 
 def test_training_loop_on_two_devices(results):
   assert results['train_and_evaluate_params_diff_2_vs_1'] <= 1e-4
+
+
+def test_many_seeds_on_two_devices(results):
+  assert results['seeds_params_diff_2_vs_1'] <= 1e-4
 
 
 def test_batch_must_divide_across_devices(results):

@@ -1,0 +1,32 @@
+"""Small, fast runs of the sequence tasks (copy, rev, dup, sort): 8 seeds in one program,
+sequences of length up to 8, the learning test's recipe (tests/test_learning.py).
+
+  python -m ngpu_jax.main --config=experiments/configs/small_seq.py --config.task=copy \
+      --workdir=runs/small_copy
+
+Trained on lengths <= 8 (the paper's sequence tasks use 41: experiments/configs/copy.py etc.),
+tested at 8, 16, 32 and 401 (128 examples each, every member). Measured: see
+experiments/RESULTS.md ("Sequence tasks, small models"), every run of this config.
+"""
+
+from ngpu_jax.config import base_config
+
+
+def get_config():
+  c = base_config()
+  c.task = 'copy'
+  c.num_seeds = 8
+  c.max_train_digits = 8
+  c.curriculum_start = 2
+  c.num_train_steps = 3000
+  c.batch_size = 16
+  c.learning_rate = 0.003
+  c.curriculum_every = 25
+  c.lr_decay_every = 100
+  c.checkpoint_every = 500
+  c.eval_digits = (8, 16, 32, 401)
+  c.eval_examples = (128, 128, 128, 128)
+  c.eval_batch_size = 64
+  c.model.nmaps = 24
+  c.model.relax_sets = 3
+  return c

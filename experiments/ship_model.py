@@ -1,0 +1,74 @@
+"""Package a trained model with the library: ngpu_jax/pretrained/NAME/.
+
+  python experiments/ship_model.py --model=runs/copy_7seeds --name=copy \
+      --digits=8,16,401,4001 --examples=128,128,64,8 --command="how it was trained"
+
+Evaluates the model (a workdir, or the best member of a many-seeds workdir) with the strict
+metric at --digits on fresh examples (seeded by --seed, apart from training data), and for
+arithmetic tasks on --hard_examples examples of every hard-input family, and ships it only
+if it made no error at all: a shipped model is one that generalises. The results, the
+command, the code version, the machine and the date go into info.json beside the
+parameters.
+"""
+
+import datetime
+import os
+import platform
+import subprocess
+
+from absl import app, flags
+
+import ngpu_jax
+from ngpu_jax import evaluate, inference, tasks
+
+FLAGS = flags.FLAGS
+flags.DEFINE_string('model', None, 'Workdir of the trained model.', required=True)
+flags.DEFINE_string('name', None, 'Shipped name: ngpu_jax.load("pretrained/NAME").',
+                    required=True)
+flags.DEFINE_list('digits', None, 'Test lengths (operand digits / sequence length).',
+                  required=True)
+flags.DEFINE_list('examples', None, 'Examples per test length.', required=True)
+flags.DEFINE_integer('hard_examples', 8, 'Arithmetic tasks: examples per hard-input family '
+                     'at every test length (0: none).')
+flags.DEFINE_integer('seed', 1234, 'Seeds the test examples.')
+flags.DEFINE_integer('batch_size', 32, 'Evaluation batch.')
+flags.DEFINE_string('command', '', 'The command that trained the model, for info.json.')
+
+
+def code_version() -> str:
+  try:
+    return subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], capture_output=True,
+                          text=True, check=True).stdout.strip()
+  except (OSError, subprocess.CalledProcessError):
+    return 'unknown'
+
+
+def main(argv):
+  del argv
+  predictor = ngpu_jax.load(FLAGS.model)
+  task = tasks.get(predictor.task)
+  digits, examples = [int(d) for d in FLAGS.digits], [int(e) for e in FLAGS.examples]
+  results = evaluate.evaluate_lengths(predictor.params, predictor.model_config, task, digits,
+                                      examples, FLAGS.batch_size, FLAGS.seed)
+  print(evaluate.format_table(task, results))
+  hard = None
+  if task.is_arithmetic and FLAGS.hard_examples > 0:
+    hard = evaluate.evaluate_hard(predictor.params, predictor.model_config, task, digits,
+                                  FLAGS.hard_examples, FLAGS.batch_size, FLAGS.seed)
+    print(evaluate.format_hard_table(hard))
+  errors = [r['seq_error'] for r in results.values()]
+  errors += [r['seq_error'] for by_digits in (hard or {}).values() for r in by_digits.values()]
+  if max(errors) > 0:
+    raise app.UsageError(f'not shipped: {FLAGS.model} makes errors (largest strict sequence '
+                         f'error {max(errors):.4f}); only models that generalise are shipped')
+  directory = os.path.join(inference.PRETRAINED_DIR, FLAGS.name)
+  inference.save_shipped(predictor, directory, {
+      'task': task.name, 'trained_with': FLAGS.command, 'source_workdir': FLAGS.model,
+      'code': code_version(), 'date': datetime.date.today().isoformat(),
+      'machine': f'{platform.machine()}, {os.cpu_count()} CPU cores ({platform.platform()})',
+      'eval_seed': FLAGS.seed, 'eval': results, 'eval_hard': hard})
+  print(f'shipped {directory}: ngpu_jax.load("pretrained/{FLAGS.name}")')
+
+
+if __name__ == '__main__':
+  app.run(main)

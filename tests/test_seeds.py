@@ -1,0 +1,96 @@
+"""Many seeds in one program (seeds.py): each member trains as its one-seed run."""
+
+import json
+import os
+
+import chex
+import numpy as np
+import pytest
+
+import ngpu_jax
+from ngpu_jax import seeds, train
+from conftest import tiny_config
+
+# Member 1 and 3 never pass the curriculum check (bound 0): they stay at 1 digit while
+# members 0 and 2 advance every check (bound 1.01), reach the maximum (3 digits) at step 20,
+# have their sets averaged on the way (pull cap reached) and are merged. So the members
+# train at different widths, merged and unmerged side by side, with two learning rates.
+GRID = dict(num_seeds=4, num_train_steps=30, curriculum_every=5, checkpoint_every=10,
+            lr_decay_every=10, pull_start=0.01, pull_factor=2.0, pull_cap=0.02,
+            **{'grid.curriculum_bound': (1.01, 0.0), 'grid.learning_rate': (0.003,)})
+
+
+@pytest.fixture(scope='module')
+def many_seeds_run(tmp_path_factory):
+  workdir = str(tmp_path_factory.mktemp('seeds'))
+  config = tiny_config(**GRID)
+  results = train.train_and_evaluate(config, workdir, log=lambda s: None)
+  return config, workdir, results
+
+
+def test_members_take_seeds_and_grid_combinations():
+  members = seeds.member_configs(tiny_config(**GRID))
+  assert [m.seed for m in members] == [0, 1, 2, 3]
+  assert [m.curriculum_bound for m in members] == [1.01, 0.0, 1.01, 0.0]
+  assert all(m.learning_rate == 0.003 and m.num_seeds == 1 for m in members)
+
+
+@pytest.mark.parametrize('k', [0, 1])
+def test_member_trains_as_its_one_seed_run(many_seeds_run, tmp_path, k):
+  config, workdir, _ = many_seeds_run
+  members = seeds.load_members(workdir)
+  single = str(tmp_path / 'single')
+  train.train_and_evaluate(seeds.member_configs(config)[k], single, log=lambda s: None)
+  expected = ngpu_jax.load(single)
+  assert members[k].step == expected.step == 30
+  # Float rounding only (reductions over wider buckets in another order): 1e-5 after 30 steps.
+  chex.assert_trees_all_close(members[k].params, expected.params, atol=1e-5, rtol=1e-5)
+
+
+def test_merged_and_unmerged_members_side_by_side(many_seeds_run):
+  _, workdir, _ = many_seeds_run
+  members = seeds.load_members(workdir)
+  sets = [m.params['gates_bias'].shape[0] for m in members]
+  assert sets == [1, 3, 1, 3]
+
+
+def test_best_member_is_the_runs_model(many_seeds_run):
+  config, workdir, results = many_seeds_run
+  with open(os.path.join(workdir, 'seeds.json')) as f:
+    table = json.load(f)
+  ranked = sorted(table['members'], key=lambda m: seeds.rank_key(m['results']))
+  assert table['best_seed'] == ranked[0]['seed']
+  best = ngpu_jax.load(workdir)
+  assert best.config.seed == table['best_seed'] and best.config.num_seeds == 1
+  with open(os.path.join(workdir, 'eval.json')) as f:
+    assert json.load(f) == json.loads(json.dumps(results))
+  x = np.array([[2, 1, 11, 2, 1, 0, 0]])
+  assert best.predict(x).shape == (1, 7)
+
+
+def test_resume_continues_exactly(many_seeds_run, tmp_path):
+  config, workdir, _ = many_seeds_run
+  resumed = str(tmp_path / 'resumed')
+  first = tiny_config(**{**GRID, 'num_train_steps': 13})  # stops inside an interval
+  train.train_and_evaluate(first, resumed, log=lambda s: None)
+  train.train_and_evaluate(tiny_config(**GRID), resumed, log=lambda s: None)
+  for a, b in zip(seeds.load_members(resumed), seeds.load_members(workdir)):
+    chex.assert_trees_all_equal(a.params, b.params)
+
+
+@pytest.mark.parametrize('overrides,message', [
+    (dict(num_seeds=3, **{'grid.learning_rate': (0.001, 0.003)}), 'multiple of the grid'),
+    (dict(num_seeds=1, **{'grid.learning_rate': (0.001, 0.003)}), 'needs num_seeds > 1'),
+    (dict(num_seeds=0), 'num_seeds must be an integer >= 1'),
+    (dict(num_seeds=2, **{'grid.learning_rate': (-1.0, 0.1)}), 'seed 0'),
+])
+def test_bad_seed_configs(tmp_path, overrides, message):
+  with pytest.raises(ValueError, match=message):
+    train.train_and_evaluate(tiny_config(**overrides), str(tmp_path), log=lambda s: None)
+
+
+def test_load_before_the_end_says_why(tmp_path):
+  config = tiny_config(num_seeds=2)
+  train.save_config(str(tmp_path), config)
+  with pytest.raises(ValueError, match='has not ended yet'):
+    ngpu_jax.load(str(tmp_path))
