@@ -328,14 +328,26 @@ def readout(params, s_BxNxF, cfg: ModelConfig):
   return s_BxNxF[..., :cfg.nmaps] @ params['out_kernel'] + params['out_bias']
 
 
-def dropout_masks(key, keep_prob, num_steps: int, b: int, n: int, f: int):
+def dropout_masks(key, keep_prob: float, num_steps: int, b: int, n: int, f: int):
   """keep[T, B, N, F] for `num_steps` steps at width n: the mask of step t at position i is
   drawn from fold_in(fold_in(key, t), i), so it does not depend on the width or the step
   count: an example gets the same dropout in any bucket (and in a many-seeds program, whose
-  width is the widest member's, the same as in its own run)."""
+  width is the widest member's, the same as in its own run).
+
+  Each 32 random bits give two 16-bit uniforms, kept where below keep_prob * 2^16 (the
+  probability exact to 2^-16): half the random-number work of `jax.random.bernoulli`, which
+  took 19% of a train step at batch 32, n 41 on the 2-core CPU (2.3x faster masks, measured
+  2026-11-27).
+  """
+  words = -(-f // 2)
+  threshold = round(keep_prob * 2**16)
+
   def at(t, i):
-    return jax.random.bernoulli(jax.random.fold_in(jax.random.fold_in(key, t), i), keep_prob,
-                                (b, f))
+    bits = jax.random.bits(jax.random.fold_in(jax.random.fold_in(key, t), i), (b, words),
+                           jnp.uint32)
+    halves = jax.lax.bitcast_convert_type(bits, jnp.uint16).reshape(b, 2 * words)[:, :f]
+    return halves < threshold
+
   keep_TxNxBxF = jax.vmap(jax.vmap(at, (None, 0)), (0, None))(jnp.arange(num_steps),
                                                                jnp.arange(n))
   return keep_TxNxBxF.transpose(0, 2, 1, 3)

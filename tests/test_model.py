@@ -150,6 +150,18 @@ def test_dropout_is_keyed():
   assert not np.allclose(f(jax.random.key(1)), model.forward(params, x, lengths, CFG))
 
 
+@pytest.mark.parametrize('keep_prob,f', [(0.9, 96), (0.5, 7)])
+def test_dropout_masks_keep_rate_and_do_not_depend_on_width(keep_prob, f):
+  key = jax.random.key(3)
+  wide = model.dropout_masks(key, keep_prob, 12, 4, 20, f)
+  narrow = model.dropout_masks(key, keep_prob, 5, 4, 9, f)
+  chex.assert_shape(wide, (12, 4, 20, f))
+  np.testing.assert_array_equal(wide[:5, :, :9], narrow)
+  # 12 * 4 * 20 * f Bernoulli draws: the mean within 5 standard deviations.
+  count = wide.size
+  assert abs(float(wide.mean()) - keep_prob) < 5 * np.sqrt(keep_prob * (1 - keep_prob) / count)
+
+
 def test_flax_module_wraps_forward():
   params = _params()
   x, _, lengths = _batch()
