@@ -5,6 +5,7 @@
   python -m ngpu_jax.main --mode=predict --checkpoint=DIR --input="1011+0110"
   python -m ngpu_jax.main --mode=visualize --checkpoint=DIR --input="1011+0110" [--workdir=OUT]
   (or the same with the console script: ngpu-jax ...)
+DIR in --checkpoint may also name a shipped model: --checkpoint=pretrained/copy.
 
 train: trains (resuming from DIR's latest checkpoint if there is one), then evaluates at
        config.eval_digits, prints the table and writes DIR/eval.json.
@@ -20,6 +21,7 @@ SIGINT (Ctrl-C) or SIGTERM during training saves a checkpoint of the current ste
 with status 128 + the signal number; the same command resumes exactly where it stopped.
 Training uses all local devices (config.num_devices), data parallel; several processes join
 one run with --coordinator_address/--num_processes/--process_id or --distributed.
+--config.num_seeds=K trains K seeds in one program and keeps the best (DIR/best/, DIR/seeds.json).
 """
 
 import importlib.util

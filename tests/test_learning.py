@@ -1,9 +1,10 @@
 """Real training on a tiny config: the model must learn `copy` on sequences of length <= 8
 and make no error at length 16 (twice its training length).
 
-Measured 2026-11-27 on the 2-core CPU (code of this commit, `/tmp`-style script with this
-config): about 60 s per seed; seeds 0-6 all gave 0 errors in 128 examples at length 16 (and
-6 of 7 at length 32). `rev` with the same recipe was not reliable enough for a test: 3 of 5
+Measured 2026-11-27 on the 2-core CPU with code 3aa256d (dropout masks keyed by step and
+position), this recipe for seeds 0-7 in one program (experiments/configs/small_seq.py): all
+8 seeds gave 0 errors in 128 examples at length 16 (7 of 8 at length 32); a single seed takes
+about 60-100 s. `rev` with the same recipe was not reliable enough for a test: 3 of 5
 seeds exact at 16 after 3000 steps, 2 of 4 after 5000 (experiments/RESULTS.md).
 """
 
