@@ -22,6 +22,13 @@ with status 128 + the signal number; the same command resumes exactly where it s
 Training uses all local devices (config.num_devices), data parallel; several processes join
 one run with --coordinator_address/--num_processes/--process_id or --distributed.
 --config.num_seeds=K trains K seeds in one program and keeps the best (DIR/best/, DIR/seeds.json).
+
+Main config fields (all of them, with comments: ngpu_jax/config.py; README's table):
+  task (copy rev dup sort badd qadd dadd bmul qmul dmul)   seed   batch_size (global)
+  num_train_steps   train_minutes (stop after this much training)   max_train_digits
+  eval_digits, eval_examples (tuples)   eval_hard_examples   learning_rate   dropout
+  grad_noise_scale   curriculum_bound   pull_start, pull_factor, pull_cap   num_devices
+  num_seeds, grid.FIELD   model.nmaps   model.height   model.relax_sets   model.layers
 """
 
 import importlib.util

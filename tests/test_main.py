@@ -177,3 +177,20 @@ def test_shipped_model_by_name(tmp_path):
   assert result.returncode == 2 and 'pass --workdir=OUT with the shipped model' in result.stderr
   result = _cli('--mode=predict', '--checkpoint=pretrained/nothing', f'--input={text}')
   assert result.returncode == 2 and "no shipped model 'nothing'" in result.stderr
+
+
+def test_help_explains_modes_and_config_fields():
+  from ngpu_jax.config import base_config
+  from ngpu_jax import main
+  result = _cli('--help')  # absl exits with status 1 after --help
+  for mode in ('train:', 'eval:', 'predict:', 'visualize:'):
+    assert mode in result.stdout
+  listed = main.__doc__.split('Main config fields')[1]
+  config = base_config()
+  for field in ('task', 'seed', 'batch_size', 'num_train_steps', 'max_train_digits',
+                'eval_digits', 'learning_rate', 'dropout', 'num_seeds', 'model.nmaps',
+                'model.relax_sets'):
+    assert field in listed and field in result.stdout
+    node = config
+    for part in field.split('.'):
+      node = node[part]  # the field exists
