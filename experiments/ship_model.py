@@ -52,7 +52,7 @@ def main(argv):
                                       examples, FLAGS.batch_size, FLAGS.seed)
   print(evaluate.format_table(task, results))
   hard = None
-  if task.is_arithmetic and FLAGS.hard_examples > 0:
+  if tasks.has_hard_families(task) and FLAGS.hard_examples > 0:
     hard = evaluate.evaluate_hard(predictor.params, predictor.model_config, task, digits,
                                   FLAGS.hard_examples, FLAGS.batch_size, FLAGS.seed)
     print(evaluate.format_hard_table(hard))

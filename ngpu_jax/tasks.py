@@ -5,8 +5,8 @@ Encoding (SPEC.md section 4), shared by training, evaluation, prediction and tes
   Numbers are written least-significant digit first; operands may have leading zeros.
   Targets are padded with 0 to the input's length.
 
-"digits" is the task's own size: operand digits for arithmetic tasks (input length 2d + 1),
-the sequence length n for copy, rev, dup and sort.
+"digits" is the task's own size: operand digits for arithmetic tasks (input length 2d + 1,
+3d + 2 for the three-operand `badd3`), the sequence length n for copy, rev, dup and sort.
 """
 
 import dataclasses
@@ -21,10 +21,12 @@ VOCAB_SIZE = 14
 
 @dataclasses.dataclass(frozen=True)
 class Task:
-  """One task. `base` is the digit base (arithmetic) or the number of symbols K (others)."""
+  """One task. `base` is the digit base (arithmetic) or the number of symbols K (others);
+  `operands`: how many numbers an arithmetic input holds, joined by the operator."""
   name: str
   kind: str  # 'add', 'mul', 'copy', 'rev', 'dup' or 'sort'
   base: int
+  operands: int = 2
 
   @property
   def is_arithmetic(self) -> bool:
@@ -37,7 +39,7 @@ class Task:
   def length(self, digits: int) -> int:
     """Input width n of an example of `digits` digits."""
     digits = check_digits(self, digits)
-    return 2 * digits + 1 if self.is_arithmetic else digits
+    return self.operands * digits + self.operands - 1 if self.is_arithmetic else digits
 
 
 TASKS = {
@@ -52,6 +54,7 @@ TASKS = {
         Task('bmul', 'mul', 2),
         Task('qmul', 'mul', 4),
         Task('dmul', 'mul', 10),
+        Task('badd3', 'add', 2, operands=3),  # beyond the paper: a + b + c (Price et al. 2016)
     ]
 }
 
@@ -125,13 +128,12 @@ def solve(task: Task, inputs_BxN: np.ndarray) -> np.ndarray:
     if task.is_arithmetic:
       op = PLUS if task.kind == 'add' else TIMES
       where = np.flatnonzero(row == op)
-      if where.size != 1:
-        raise ValueError(f'input row {i} must hold exactly one operator symbol {op}')
-      a = digits_to_int(row[:where[0]] - 1, task.base)
-      b_digits = row[where[0] + 1:]
-      b_digits = b_digits[b_digits != PAD]
-      b = digits_to_int(b_digits - 1, task.base)
-      value = a + b if task.kind == 'add' else a * b
+      if where.size != task.operands - 1:
+        raise ValueError(f'input row {i} must hold exactly {task.operands - 1} operator '
+                         f'symbol(s) {op}')
+      parts = np.split(row, where + 1)  # operands, each but the last followed by op
+      values = [digits_to_int(p[(p != PAD) & (p != op)] - 1, task.base) for p in parts]
+      value = sum(values) if task.kind == 'add' else int(np.prod(values, dtype=object))
       out = np.asarray(int_to_digits(value, task.base)) + 1
     else:
       symbols = row[row != PAD]
@@ -157,11 +159,12 @@ def sample(task: Task, digits: int, batch_size: int, rng: np.random.Generator):
   """
   n = task.length(digits)
   if task.is_arithmetic:
-    d = digits
-    a = rng.integers(0, task.base, size=(batch_size, d)) + 1
-    b = rng.integers(0, task.base, size=(batch_size, d)) + 1
     op = np.full((batch_size, 1), PLUS if task.kind == 'add' else TIMES)
-    inputs = np.concatenate([a, op, b], axis=1)
+    parts = []
+    for k in range(task.operands):
+      parts += [op] if k else []
+      parts.append(rng.integers(0, task.base, size=(batch_size, digits)) + 1)
+    inputs = np.concatenate(parts, axis=1)
   else:
     k = n // 2 if task.kind == 'dup' else n
     inputs = np.zeros((batch_size, n), dtype=np.int64)
@@ -177,6 +180,10 @@ HARD_FAMILIES = {
     'add': ('full_carry', 'all_max', 'leading_zeros', 'alternating', 'powers', 'zero'),
     'mul': ('all_max', 'leading_zeros', 'alternating', 'powers', 'zero'),
 }
+
+
+def has_hard_families(task: Task) -> bool:
+  return task.is_arithmetic and task.operands == 2
 
 
 def _hard_operands(family: str, base: int, d: int, rng: np.random.Generator):
@@ -205,8 +212,9 @@ def _hard_operands(family: str, base: int, d: int, rng: np.random.Generator):
 def sample_hard(task: Task, family: str, digits: int, batch_size: int,
                 rng: np.random.Generator):
   """A batch of the hard-input family for an arithmetic task: (inputs_BxN, targets_BxN)."""
-  if not task.is_arithmetic:
-    raise ValueError(f'hard-input families exist for the arithmetic tasks, not {task.name}')
+  if not has_hard_families(task):
+    raise ValueError(f'hard-input families exist for the two-operand arithmetic tasks, not '
+                     f'{task.name}')
   if family not in HARD_FAMILIES[task.kind]:
     raise ValueError(f'unknown hard-input family {family!r} for {task.name}; choose one of: '
                      f'{", ".join(HARD_FAMILIES[task.kind])}')
@@ -229,11 +237,11 @@ def encode_text(task: Task, text: str) -> np.ndarray:
   digit_chars = '0123456789'[:task.base]
   if task.is_arithmetic:
     op_char = '+' if task.kind == 'add' else '*'
-    parts = text.split(op_char)
-    if len(parts) != 2 or not parts[0] or not parts[1]:
-      raise ValueError(f'task {task.name} needs input like "101{op_char}11" (two base-{task.base} '
-                       f'numbers joined by {op_char!r}), got {text!r}')
-    operands = parts
+    operands = text.split(op_char)
+    if len(operands) != task.operands or not all(operands):
+      example = op_char.join(['101', '11', '1'][:task.operands])
+      raise ValueError(f'task {task.name} needs input like "{example}" ({task.operands} '
+                       f'base-{task.base} numbers joined by {op_char!r}), got {text!r}')
   else:
     operands = [text]
   for operand in operands:
@@ -242,9 +250,13 @@ def encode_text(task: Task, text: str) -> np.ndarray:
       raise ValueError(f'task {task.name} takes the digits {digit_chars!r}; {text!r} holds '
                        f'{"".join(bad) or "nothing"!r}')
   if task.is_arithmetic:
-    d = max(len(operands[0]), len(operands[1]))
-    a, b = (np.array([int(c) for c in o.zfill(d)[::-1]]) + 1 for o in operands)
-    row = np.concatenate([a, [PLUS if task.kind == 'add' else TIMES], b])
+    d = max(map(len, operands))
+    op = [PLUS if task.kind == 'add' else TIMES]
+    parts = []
+    for k, operand in enumerate(operands):
+      parts += [op] if k else []
+      parts.append(np.array([int(c) for c in operand.zfill(d)[::-1]]) + 1)
+    row = np.concatenate(parts)
   else:
     symbols = np.array([int(c) for c in text]) + 1
     pad = len(symbols) if task.kind == 'dup' else 0

@@ -78,9 +78,9 @@ def check_config(config) -> tasks.Task:
   if not 0 < config.nonfinite_lr_factor <= 1:
     raise ValueError(f'nonfinite_lr_factor must be in (0, 1], got {config.nonfinite_lr_factor}')
   if config.eval_hard_examples > 0:
-    if not task.is_arithmetic:
-      raise ValueError(f'eval_hard_examples: hard-input families exist for the arithmetic '
-                       f'tasks, not {task.name}; set it to 0')
+    if not tasks.has_hard_families(task):
+      raise ValueError(f'eval_hard_examples: hard-input families exist for the two-operand '
+                       f'arithmetic tasks, not {task.name}; set it to 0')
     for digits in config.eval_digits:
       evaluate.check_fits(model_config(config), task.length(digits),
                           min(config.eval_batch_size, config.eval_hard_examples),
@@ -511,7 +511,7 @@ def train_and_evaluate(config, workdir: str, log=print) -> dict:
 
 def evaluate_hard_inputs(config, params, cfg, task, workdir: str, log=print):
   """With config.eval_hard_examples > 0: the hard-input table and workdir/eval_hard.json."""
-  if config.eval_hard_examples <= 0 or not task.is_arithmetic:
+  if config.eval_hard_examples <= 0 or not tasks.has_hard_families(task):
     return None
   results = evaluate.evaluate_hard(params, cfg, task, config.eval_digits,
                                    config.eval_hard_examples, config.eval_batch_size,

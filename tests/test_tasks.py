@@ -4,6 +4,7 @@ import pytest
 from ngpu_jax import tasks
 
 ARITHMETIC = [t for t in tasks.TASKS.values() if t.is_arithmetic]
+TWO_OPERANDS = [t for t in ARITHMETIC if t.operands == 2]
 SEQUENCE = [t for t in tasks.TASKS.values() if not t.is_arithmetic]
 
 
@@ -24,15 +25,16 @@ def _check_target_format(row, answer_len):
 @pytest.mark.parametrize('digits', [1, 2, 7, 30])
 def test_arithmetic_against_python_ints(task, digits):
   inputs, targets = tasks.sample(task, digits, 16, np.random.default_rng(digits))
-  n = 2 * digits + 1
+  k = task.operands
+  n = k * digits + k - 1
   assert inputs.shape == targets.shape == (16, n)
   assert inputs.dtype == targets.dtype == np.int32
   op = tasks.PLUS if task.kind == 'add' else tasks.TIMES
   for x, y in zip(inputs, targets):
-    assert x[digits] == op
-    a = _parse_number(x[:digits], task.base)
-    b = _parse_number(x[digits + 1:], task.base)
-    expected = a + b if task.kind == 'add' else a * b
+    starts = [j * (digits + 1) for j in range(k)]
+    assert all(x[s - 1] == op for s in starts[1:])
+    values = [_parse_number(x[s:s + digits], task.base) for s in starts]
+    expected = sum(values) if task.kind == 'add' else values[0] * values[1]
     answer_len = max(1, len(np.base_repr(expected, task.base))) if expected < 2**62 else None
     assert tasks.row_to_int(y, task.base) == expected
     assert _parse_number(y[y > 0], task.base) == expected
@@ -118,6 +120,7 @@ def test_row_to_int_rejects_non_digits():
     ('badd', '1011+110', '10001'), ('badd', '0+0', '0'), ('dadd', '99+1', '100'),
     ('qmul', '3*3', '21'), ('bmul', '10*10', '100'), ('rev', '0111', '1110'),
     ('dup', '01', '0101'), ('sort', '1010', '0011'), ('copy', '1', '1'),
+    ('badd3', '111+1+10', '1010'), ('badd3', '0+0+0', '0'),
 ])
 def test_text_round_trip(name, text, answer):
   task = tasks.get(name)
@@ -129,18 +132,21 @@ def test_text_round_trip(name, text, answer):
 def test_encode_text_pads_operands_to_equal_length():
   row = tasks.encode_text(tasks.get('badd'), '1011+1')
   np.testing.assert_array_equal(row, [[2, 2, 1, 2, 11, 2, 1, 1, 1]])
+  row = tasks.encode_text(tasks.get('badd3'), '10+1+11')
+  np.testing.assert_array_equal(row, [[1, 2, 11, 2, 1, 11, 2, 2]])
 
 
 @pytest.mark.parametrize('name,text,message', [
     ('badd', '1011', 'joined by'), ('badd', '10+', 'joined by'), ('badd', '12+1', "holds '2'"),
     ('bmul', '1+1', 'joined by'), ('rev', '', 'holds'), ('rev', 'ab', "holds 'ab'"),
+    ('badd3', '1+1', r'3 base-2 numbers'), ('badd3', '1+1+1+1', 'joined by'),
 ])
 def test_encode_text_errors(name, text, message):
   with pytest.raises(ValueError, match=message):
     tasks.encode_text(tasks.get(name), text)
 
 
-@pytest.mark.parametrize('task', ARITHMETIC, ids=lambda t: t.name)
+@pytest.mark.parametrize('task', TWO_OPERANDS, ids=lambda t: t.name)
 def test_hard_families_are_exact_and_hard(task):
   for family in tasks.HARD_FAMILIES[task.kind]:
     for digits in (1, 2, 9):
@@ -169,5 +175,7 @@ def test_hard_families_are_exact_and_hard(task):
 def test_hard_family_errors():
   with pytest.raises(ValueError, match='arithmetic tasks, not rev'):
     tasks.sample_hard(tasks.get('rev'), 'zero', 3, 2, np.random.default_rng(0))
+  with pytest.raises(ValueError, match='two-operand arithmetic tasks, not badd3'):
+    tasks.sample_hard(tasks.get('badd3'), 'zero', 3, 2, np.random.default_rng(0))
   with pytest.raises(ValueError, match="unknown hard-input family 'full_carry' for bmul"):
     tasks.sample_hard(tasks.get('bmul'), 'full_carry', 3, 2, np.random.default_rng(0))
