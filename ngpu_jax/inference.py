@@ -62,7 +62,8 @@ def shipped_models() -> list:
 
 def resolve(model: str) -> str:
   """The directory of a model: `pretrained/NAME` names a shipped model (unless a directory
-  of that name exists here); anything else is a workdir path."""
+  of that name exists here); anything else is a workdir path (str or os.PathLike)."""
+  model = os.fspath(model)
   if model.startswith('pretrained/') and not os.path.isdir(model):
     name = model[len('pretrained/'):]
     path = os.path.join(PRETRAINED_DIR, name)

@@ -146,7 +146,7 @@ def test_config_must_match_workdir(tmp_path):
     ({'model.nmaps': 0}, 'model.nmaps'),
     ({'eval_digits': (2, 10**7)}, r'evaluating 10000000 digits .* needs about \d+\.\d GiB but only'),
     ({'nonfinite_lr_factor': 0.0}, 'nonfinite_lr_factor'),
-    ({'task': 'rev', 'eval_hard_examples': 4}, 'hard-input families exist for the arithmetic'),
+    ({'task': 'rev', 'eval_hard_examples': 4}, 'hard-input families exist for the two-operand arithmetic'),
     ({'max_nonfinite_steps': 0}, 'max_nonfinite_steps'),
 ])
 def test_bad_config(tmp_path, overrides, message):
