@@ -5,12 +5,12 @@
 Trains badd with the curriculum up to 8-digit operands for 3000 steps, then evaluates at 4, 8
 and 16 digits. It shows the curriculum at work, not generalisation: that takes the full
 badd.py config (an hour or more).
-Measured 2026-11-27, seed 0, 2-core CPU, code 4b0d3e3 (banded form with its own VJP): 7 min
-26 s in all (427 s of training) while another training and the test suite shared the two
-cores (the run got about half a core: 3 min 52 s of user time); the curriculum reached 6
-digits; strict sequence error 3.3% at 4 digits (lenient 0%: the errors are symbols written
-after the answer), 97.7% at 8, 100% at 16 (512, 512, 128 examples). Earlier code (691561b,
-JAX's own gradient) under lighter sharing: 6 min 43 s, 6 digits, 4.7% / 95.3% / 100%.
+Measured 2026-11-27, seed 0, idle 2-core CPU, code f5b5f0d (dropout masks keyed by step and
+position): 2 min 45 s in all (157 s of training, 4 min 20 s of user time); the curriculum
+reached 7 digits; strict sequence error 0.6% at 4 digits (lenient 0%: the errors are symbols
+written after the answer), 83.0% at 8, 100% at 16 (512, 512, 128 examples). Earlier code
+(4b0d3e3, masks from jax.random.bernoulli) on a shared CPU: 7 min 26 s, 6 digits, 3.3% /
+97.7% / 100%.
 """
 
 from ngpu_jax.config import base_config
