@@ -179,17 +179,18 @@ def train_seeds(config, workdir: str, log=print) -> dict:
                     donate_argnums=0, out_shardings=parallel.replicated(mesh))
   split = functools.partial(parallel.split_batch, mesh=mesh, axis=1)
   check_logits = jax.jit(functools.partial(model.forward, cfg=cfg))
-  keys = [jax.random.key(m.seed) for m in members]
+  keys = jnp.stack([jax.random.key(m.seed) for m in members])
+  step_keys = jax.jit(jax.vmap(jax.random.fold_in, (0, None)))  # fold_in(key_k, step), all k
   noise_scales = np.array([m.grad_noise_scale for m in members], np.float32)
   writer = metrics.MetricsWriter(workdir, enabled=primary)
-  sums, interval_step = train._resumed_interval(progress)
+  sums, interval_step = train.resumed_interval(progress)
   interval_start = time.time()
   log(f'training {task.name}: {len(members)} seeds ({members[0].seed}..{members[-1].seed}) in '
       f'one program, {config.num_train_steps} steps, batch {config.batch_size} each, digits up '
       f'to {config.max_train_digits} (n={n_max}), {mesh.size} device(s) '
       f'({mesh.devices.flat[0].platform}), workdir {workdir}')
 
-  with train._stop_on_signals() as stop:
+  with train.stop_on_signals() as stop:
     while progress['step'] < config.num_train_steps and not stop.signum:
       step = progress['step']
       batches = [train.sample_batch(task, m, p['curriculum'], step)
@@ -202,7 +203,7 @@ def train_seeds(config, workdir: str, log=print) -> dict:
           split(np.stack([pad(y) for _, y in batches])),
           split(np.stack([np.full((config.batch_size,), x.shape[1], np.int32)
                           for x, _ in batches])),
-          jnp.stack([jax.random.fold_in(key, step) for key in keys]),
+          step_keys(keys, step),
           np.array([0.0 if done else pull_of(p['curriculum']['advances'])
                     for done, pull_of, p in zip(merged, pulls, progress['members'])],
                    np.float32),
@@ -213,9 +214,7 @@ def train_seeds(config, workdir: str, log=print) -> dict:
       if (step + 1) % config.curriculum_every:
         if step + 1 == config.num_train_steps or stop.signum:  # stopping inside an interval
           progress['wall_s'] += time.time() - interval_start
-          ckpts.save(step + 1, state['params'], state['opt_state'],
-                     {**progress, 'interval_step': interval_step,
-                      'interval_sums': {k: np.asarray(v).tolist() for k, v in sums.items()}})
+          train.save_inside_interval(ckpts, state, progress, interval_step, sums)
         continue
 
       # Interval end: every member's curriculum check, relaxation, learning-rate decay.
@@ -275,12 +274,7 @@ def train_seeds(config, workdir: str, log=print) -> dict:
         writer.write({**record, 'steps_per_s': rate, 'wall_s': progress['wall_s']},
                      prefix=f'seed_{record["seed"]}')
       log(_log_line(step + 1, records, rate, (config.num_train_steps - step - 1) / rate))
-      out_of_time = 0 < config.train_minutes * 60 <= progress['wall_s']
-      if ((step + 1) % config.checkpoint_every == 0 or step + 1 == config.num_train_steps
-          or out_of_time or stop.signum):
-        ckpts.save(step + 1, state['params'], state['opt_state'], progress)
-      if out_of_time:
-        log(f'stopping: {config.train_minutes} minutes of training reached (train_minutes)')
+      if train.save_at_interval_end(ckpts, config, state, progress, stop, log):
         break
       interval_start, interval_step = time.time(), step + 1
 

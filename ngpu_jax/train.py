@@ -306,7 +306,7 @@ class Interrupted(Exception):
 
 
 @contextlib.contextmanager
-def _stop_on_signals():
+def stop_on_signals():
   """Within the block SIGINT/SIGTERM only set `stop.signum`; the loop saves and stops."""
   stop = types.SimpleNamespace(signum=None)
   if threading.current_thread() is not threading.main_thread():
@@ -325,7 +325,7 @@ def _stop_on_signals():
       signal.signal(sig, previous)
 
 
-def _resumed_interval(progress):
+def resumed_interval(progress):
   """(metric sums so far, first step) of the log interval a checkpoint was taken in.
 
   A checkpoint taken inside an interval keeps the sums (as the float32 values they are) so
@@ -335,6 +335,27 @@ def _resumed_interval(progress):
   sums = None if sums is None else {k: jnp.float32(v) for k, v in sums.items()}
   return sums, progress.get('interval_step', progress['step'])
 
+
+def save_inside_interval(ckpts, state, progress, interval_step, sums) -> None:
+  """A checkpoint of a run stopping inside a log interval: with the interval's metric sums
+  (float32 values as lists of floats, one per seed in a many-seeds run)."""
+  ckpts.save(progress['step'], state['params'], state['opt_state'],
+             {**progress, 'interval_step': interval_step,
+              'interval_sums': {k: np.asarray(v).tolist() for k, v in sums.items()}})
+
+
+def save_at_interval_end(ckpts, config, state, progress, stop, log) -> bool:
+  """At a log interval's end: saves a checkpoint when one is due (every checkpoint_every
+  steps, at the last step, on a signal, when train_minutes is used up); returns whether
+  train_minutes is used up, i.e. whether training stops here."""
+  step = progress['step']
+  out_of_time = 0 < config.train_minutes * 60 <= progress['wall_s']
+  if (step % config.checkpoint_every == 0 or step == config.num_train_steps or out_of_time
+      or stop.signum):
+    ckpts.save(step, state['params'], state['opt_state'], progress)
+  if out_of_time:
+    log(f'stopping: {config.train_minutes} minutes of training reached (train_minutes)')
+  return out_of_time
 
 def train_and_evaluate(config, workdir: str, log=print) -> dict:
   """Trains (resuming from the workdir's latest checkpoint), then evaluates at
@@ -382,13 +403,13 @@ def train_and_evaluate(config, workdir: str, log=print) -> dict:
   check_logits = jax.jit(functools.partial(model.forward, cfg=cfg))
   base_key = jax.random.key(config.seed)
   writer = metrics.MetricsWriter(workdir, enabled=primary)
-  sums, interval_step = _resumed_interval(progress)
+  sums, interval_step = resumed_interval(progress)
   interval_start = time.time()
   log(f'training {task.name}: {config.num_train_steps} steps, batch {config.batch_size}, '
       f'digits up to {config.max_train_digits} (n={n_max}), {mesh.size} device(s) '
       f'({mesh.devices.flat[0].platform}), workdir {workdir}')
 
-  with _stop_on_signals() as stop:
+  with stop_on_signals() as stop:
     while progress['step'] < config.num_train_steps and not stop.signum:
       step = progress['step']
       cur_state = progress['curriculum']
@@ -407,9 +428,7 @@ def train_and_evaluate(config, workdir: str, log=print) -> dict:
       if (step + 1) % config.curriculum_every:
         if step + 1 == config.num_train_steps or stop.signum:  # stopping inside an interval
           progress['wall_s'] += time.time() - interval_start
-          ckpts.save(step + 1, state['params'], state['opt_state'],
-                     {**progress, 'interval_step': interval_step,
-                      'interval_sums': {k: float(v) for k, v in sums.items()}})
+          save_inside_interval(ckpts, state, progress, interval_step, sums)
         continue
 
       # Interval end: read metrics, check the curriculum, decay the learning rate, log.
@@ -435,7 +454,7 @@ def train_and_evaluate(config, workdir: str, log=print) -> dict:
         state = parallel.replicate({'params': params,
                                     'opt_state': set_learning_rate(opt_state, lr)}, mesh)
         progress = {**progress, 'nonfinite_restores': restores + 1}
-        sums, interval_step = _resumed_interval(progress)
+        sums, interval_step = resumed_interval(progress)
         interval_start = time.time()
         log(f'WARNING: {why}; restored checkpoint {latest} with the learning rate lowered to '
             f'{lr:.3g} (restore {restores + 1} of at most {config.max_nonfinite_restores})')
@@ -479,12 +498,7 @@ def train_and_evaluate(config, workdir: str, log=print) -> dict:
                 'advanced': advanced, 'merged_now': merged_now}
       writer.write(record)
       log(_log_line(record))
-      out_of_time = 0 < config.train_minutes * 60 <= progress['wall_s']
-      if ((step + 1) % config.checkpoint_every == 0 or step + 1 == config.num_train_steps
-          or out_of_time or stop.signum):
-        ckpts.save(step + 1, state['params'], state['opt_state'], progress)
-      if out_of_time:
-        log(f'stopping: {config.train_minutes} minutes of training reached (train_minutes)')
+      if save_at_interval_end(ckpts, config, state, progress, stop, log):
         break
       interval_start, interval_step = time.time(), step + 1
 

@@ -1,5 +1,6 @@
 """Shared helpers: tiny configs that compile and run in seconds on a CPU."""
 
+import importlib.util
 import os
 
 import pytest
@@ -30,6 +31,18 @@ def tiny_config(**overrides):
       target = target[p]
     target[last] = value
   return c
+
+
+CONFIGS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                           'experiments', 'configs')
+
+
+def load_config_module(path):
+  """An experiments/configs file as a module (its docstring and get_config)."""
+  spec = importlib.util.spec_from_file_location(os.path.basename(path)[:-3], path)
+  module = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(module)
+  return module
 
 
 @pytest.fixture

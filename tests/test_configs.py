@@ -2,22 +2,14 @@
 command that runs it."""
 
 import glob
-import importlib.util
 import os
 
 import pytest
 
 from ngpu_jax import seeds, train
+from conftest import CONFIGS_DIR, load_config_module
 
-CONFIGS = sorted(glob.glob(os.path.join(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))), 'experiments', 'configs', '*.py')))
-
-
-def _load(path):
-  spec = importlib.util.spec_from_file_location(os.path.basename(path)[:-3], path)
-  module = importlib.util.module_from_spec(spec)
-  spec.loader.exec_module(module)
-  return module
+CONFIGS = sorted(glob.glob(os.path.join(CONFIGS_DIR, '*.py')))
 
 
 def test_there_are_configs():
@@ -26,7 +18,7 @@ def test_there_are_configs():
 
 @pytest.mark.parametrize('path', CONFIGS, ids=os.path.basename)
 def test_config_is_valid_and_documented(path):
-  module = _load(path)
+  module = load_config_module(path)
   config = module.get_config()
   if config.num_seeds > 1:
     seeds.check_config(config)
