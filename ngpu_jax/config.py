@@ -32,13 +32,19 @@ def base_config() -> ml_collections.ConfigDict:
   c.checkpoint_every = 500  # a multiple of curriculum_every
 
   # Optimisation.
+  # 'adam' (the paper's) or 'adamax' (Freivalds & Liepins: AdaMax, b1 0.9, eps 1e-8, b2
+  # rising from 0.99 as 1 - max(0.0005, 0.01 * 0.5**(step / 2000))).
+  c.optimizer = 'adam'
   c.learning_rate = 1e-3
-  c.adam_eps = 1e-4
+  c.adam_eps = 1e-4  # Adam's epsilon ('adam' only)
   c.lr_decay = 0.98  # learning rate x this when a window's mean loss exceeds the 3 before it
   c.lr_decay_every = 200  # window length in steps (the original checked every 200 steps)
   c.grad_clip = 1.0  # global gradient norm
   c.grad_noise_scale = 0.0  # gradient noise variance = scale * train seq error / sqrt(step)
-  c.dropout = 0.1  # on the state, every step
+  c.dropout = 0.1  # on the state every step ('cgru'), on every candidate ('dcgru')
+  # Weight of the DCGRU's saturation cost (model.cell 'dcgru'; Freivalds & Liepins start at
+  # 1e-3 and adapt it to the loss, here it is constant).
+  c.saturation_weight = 0.0
   # Updates with NaN/inf gradients are skipped (and counted); when the last
   # `max_nonfinite_steps` of a log interval were all skipped, the newest checkpoint is
   # restored with the learning rate x `nonfinite_lr_factor`, at most `max_nonfinite_restores`
@@ -64,6 +70,7 @@ def base_config() -> ml_collections.ConfigDict:
 
   # The model (ngpu_jax.model.ModelConfig).
   c.model = ml_collections.ConfigDict()
+  c.model.cell = 'cgru'  # 'cgru' (the paper's) or 'dcgru' (Freivalds & Liepins 2017)
   c.model.vocab_size = 14
   c.model.nmaps = 24  # feature maps m
   c.model.height = 4  # rows h of the state

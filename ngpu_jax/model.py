@@ -15,6 +15,12 @@ gradient is (gradient @ kernel^T) shifted back, the kernel gradient (the kw shif
 of the input)^T @ gradient, accumulated per relaxed set inside the backward scan. XLA's own
 gradient of the 2-D `lax.conv` form was 4-9x slower on XLA:CPU (DESIGN.md);
 `conv_impl='reference'` keeps that plain form, differentiated by JAX, for tests.
+
+Two cells (`ModelConfig.cell`): 'cgru', the paper's, and 'dcgru', the improved cell of
+Freivalds & Liepins 2017 (SPEC.md section 7): hard sigmoid/tanh gates, a diagonal update that
+moves a third of the maps one position left and a third one position right, dropout on the
+candidate, and a saturation cost on the pre-activations. 'dcgru' is differentiated by JAX
+(no hand-written VJP).
 """
 
 import dataclasses
@@ -27,10 +33,16 @@ import numpy as np
 
 # Parameters that exist once per relaxed set (leading axis R); all others are shared.
 RELAXED = ('gates_kernel', 'gates_bias', 'cand_kernel', 'cand_bias')
+CELLS = ('cgru', 'dcgru')
+# Initial offsets of the gates' biases [update, reset]: the paper's CGRU starts both at +1;
+# the DCGRU's hard sigmoids at 0.7 (update) and 0.5 (reset), as Freivalds & Liepins.
+GATE_BIAS_START = {'cgru': (1.0, 1.0), 'dcgru': (0.7, 0.5)}
+SATURATION_LIMIT = 0.9  # the DCGRU's saturation cost counts |pre-activation| beyond this
 
 
 @dataclasses.dataclass(frozen=True)
 class ModelConfig:
+  cell: str = 'cgru'  # 'cgru' (the paper's) or 'dcgru' (Freivalds & Liepins 2017)
   vocab_size: int = 14
   nmaps: int = 24  # M, feature maps per cell
   height: int = 4  # H, rows of the state
@@ -44,6 +56,8 @@ class ModelConfig:
   embed_scale: float = 1.7  # embedding uniform in +-embed_scale
 
   def __post_init__(self):
+    if self.cell not in CELLS:
+      raise ValueError(f'model.cell must be one of {CELLS}, got {self.cell!r}')
     for name in ('vocab_size', 'nmaps', 'height', 'layers', 'relax_sets', 'steps_per_symbol'):
       value = getattr(self, name)
       if not isinstance(value, int) or value < 1:
@@ -126,15 +140,33 @@ def shift_concat_transpose(g_BxNxKF, kernel_width):
   return sum(blocks[1:], blocks[0])
 
 
+@functools.partial(jax.custom_vjp, nondiff_argnums=(2,))
 def conv_banded(s_BxNxF, w_KFxG, kernel_width):
   """The convolution along the sequence with the banded kernel: a 1-D `lax.conv` over the
   [kw, F, G] kernel (XLA:CPU runs it faster than the shifted copies times one matmul: 1.1x at
   batch 32, n 41, 2.2x at batch 8, n 4001, measured 2026-11-27); equal to
-  `shift_concat(s) @ w`, the form the backward pass uses."""
+  `shift_concat(s) @ w`, whose matmuls its VJP uses: JAX's own gradient of the `lax.conv`
+  made a 'dcgru' train step (m 48, batch 32, n 41) 6x slower (1.0 s against 0.17 s, 2-core
+  CPU, 2026-11-27). The 'cgru' recurrence has its own VJP and does not differentiate this."""
   f, g = s_BxNxF.shape[-1], w_KFxG.shape[-1]
   return jax.lax.conv_general_dilated(
       s_BxNxF, w_KFxG.reshape(kernel_width, f, g), (1,), 'SAME',
       dimension_numbers=('NWC', 'WIO', 'NWC'))
+
+
+def _conv_banded_fwd(s_BxNxF, w_KFxG, kernel_width):
+  return conv_banded(s_BxNxF, w_KFxG, kernel_width), (s_BxNxF, w_KFxG)
+
+
+def _conv_banded_bwd(kernel_width, residuals, g_BxNxG):
+  s_BxNxF, w_KFxG = residuals
+  ds = shift_concat_transpose(g_BxNxG @ w_KFxG.T, kernel_width)
+  k = s_BxNxF.shape[0] * s_BxNxF.shape[1]
+  dw = shift_concat(s_BxNxF, kernel_width).reshape(k, -1).T @ g_BxNxG.reshape(k, -1)
+  return ds, dw
+
+
+conv_banded.defvjp(_conv_banded_fwd, _conv_banded_bwd)
 
 
 def conv_reference(s_BxNxF, kernel_KWxKHxIxO, height, groups=1):
@@ -151,8 +183,8 @@ def conv_reference(s_BxNxF, kernel_KWxKHxIxO, height, groups=1):
 def prepare_weights(params, cfg: ModelConfig, conv_impl='banded'):
   """Per-set CGRU weights in the form the scanned step uses; leading axes [R, L].
 
-  Biases are broadcast over the rows (and the gates' +1 offset added) here, once, rather
-  than in every step.
+  Biases are broadcast over the rows (and the gates' start offsets added) here, once,
+  rather than in every step.
   """
   h, m = cfg.height, cfg.nmaps
   gates_kernel, cand_kernel = params['gates_kernel'], params['cand_kernel']
@@ -164,11 +196,19 @@ def prepare_weights(params, cfg: ModelConfig, conv_impl='banded'):
   elif conv_impl != 'reference':
     raise ValueError(f"conv_impl must be 'banded' or 'reference', got {conv_impl!r}")
   r, l = params['gates_bias'].shape[:2]
-  gates_bias = params['gates_bias'].reshape(r, l, 2, 1, m) + 1.0
+  start = jnp.asarray(GATE_BIAS_START[cfg.cell], jnp.float32)[:, None, None]
+  gates_bias = params['gates_bias'].reshape(r, l, 2, 1, m) + start
   gates_bias = jnp.broadcast_to(gates_bias, (r, l, 2, h, m)).reshape(r, l, 2 * h * m)
   cand_bias = jnp.broadcast_to(params['cand_bias'][:, :, None, :], (r, l, h, m))
   return dict(gates_kernel=gates_kernel, gates_bias=gates_bias, cand_kernel=cand_kernel,
               cand_bias=cand_bias.reshape(r, l, h * m))
+
+
+def _conv_fn(cfg: ModelConfig, conv_impl):
+  """conv(x, kernel, groups) in the form `prepare_weights(..., conv_impl)` made the kernel."""
+  if conv_impl == 'banded':
+    return lambda x, k, groups: conv_banded(x, k, cfg.kernel_width)
+  return lambda x, k, groups: conv_reference(x, k, cfg.height, groups)
 
 
 def cgru(s_BxNxF, w, cfg: ModelConfig, conv_impl='banded'):
@@ -176,15 +216,57 @@ def cgru(s_BxNxF, w, cfg: ModelConfig, conv_impl='banded'):
 
   Returns the new state and, for the backward pass, the gates [u, r] and the candidate c.
   """
-  if conv_impl == 'banded':
-    conv = lambda x, k, groups: conv_banded(x, k, cfg.kernel_width)
-  else:
-    conv = lambda x, k, groups: conv_reference(x, k, cfg.height, groups)
+  conv = _conv_fn(cfg, conv_impl)
   f = s_BxNxF.shape[-1]
   gates = gate(conv(s_BxNxF, w['gates_kernel'], 2) + w['gates_bias'], cfg.cutoff)
   u, r = gates[..., :f], gates[..., f:]
   c = jnp.tanh(conv(r * s_BxNxF, w['cand_kernel'], 1) + w['cand_bias'])
   return u * s_BxNxF + (1.0 - u) * c, (gates, c)
+
+
+def hard_sigmoid(x):
+  return jnp.clip(0.5 * x + 0.5, 0.0, 1.0)
+
+
+def hard_tanh(x):
+  return jnp.clip(x, -1.0, 1.0)
+
+
+def diagonal_shift(s_BxNxF, nmaps: int):
+  """The DCGRU's diagonal move, in every row: maps [M - 2k, M - k) take the value of the
+  position before (content moves one position up the sequence), maps [M - k, M) of the
+  position after, the first M - 2k stay; k = M // 3, zero beyond both ends."""
+  b, n, f = s_BxNxF.shape
+  x = s_BxNxF.reshape(b, n, f // nmaps, nmaps)
+  k = nmaps // 3
+  stay = nmaps - 2 * k
+  from_before = jnp.pad(x[:, :-1, :, stay:stay + k], ((0, 0), (1, 0), (0, 0), (0, 0)))
+  from_after = jnp.pad(x[:, 1:, :, stay + k:], ((0, 0), (0, 1), (0, 0), (0, 0)))
+  return jnp.concatenate([x[..., :stay], from_before, from_after], axis=-1).reshape(b, n, f)
+
+
+def saturation(pre, weight):
+  """The DCGRU's saturation cost: sum of relu(|pre| - SATURATION_LIMIT) * weight."""
+  return jnp.sum(jax.nn.relu(jnp.abs(pre) - SATURATION_LIMIT) * weight)
+
+
+def dcgru(s_BxNxF, w, cfg: ModelConfig, keep_BxNxF, dropout_rate, live_BxNx1,
+          conv_impl='banded'):
+  """One diagonal convolutional GRU (Freivalds & Liepins 2017):
+  u . shift(s) + (1 - u) . dropout(htanh(C * (r . s) + b)), [u, r] = hsig(G * s + b').
+
+  Returns the new state, (gates [u, r], candidate) for pictures, and the saturation cost of
+  the pre-activations at the positions where live_BxNx1 is 1.
+  """
+  conv = _conv_fn(cfg, conv_impl)
+  f = s_BxNxF.shape[-1]
+  gates_pre = conv(s_BxNxF, w['gates_kernel'], 2) + w['gates_bias']
+  gates = hard_sigmoid(gates_pre)
+  u, r = gates[..., :f], gates[..., f:]
+  c_pre = conv(r * s_BxNxF, w['cand_kernel'], 1) + w['cand_bias']
+  c = _dropout(hard_tanh(c_pre), keep_BxNxF, dropout_rate)
+  new = u * diagonal_shift(s_BxNxF, cfg.nmaps) + (1.0 - u) * c
+  return new, (gates, c), saturation(gates_pre, live_BxNx1) + saturation(c_pre, live_BxNx1)
 
 
 def gate_grad(g, cutoff):
@@ -215,26 +297,42 @@ def _layer(tree, index):
 
 def _step(weights, s_BxNxF, t, sets, keep_BxNxF, mask_BxNx1, steps_B, cfg, dropout_rate,
           conv_impl):
-  """Step t of the recurrence (relaxed set t mod `sets`, its L CGRUs); frozen examples keep s.
+  """Step t of the recurrence (relaxed set t mod `sets`, its L cells); frozen examples keep s.
 
-  Returns the new state and the layers' (gates, candidate) for the backward pass.
+  Returns the new state, the layers' (gates, candidate) (for the backward pass and
+  pictures) and the step's saturation cost (0 for 'cgru'). Dropout: 'cgru' on the state at
+  the step's start, 'dcgru' on every cell's candidate (the same mask).
   """
   w_set = _layer(weights, t % sets)
-  x = _dropout(s_BxNxF, keep_BxNxF, dropout_rate)
-  parts = []
-  for layer in range(cfg.layers):
-    x, part = cgru(x, _layer(w_set, layer), cfg, conv_impl)
-    x = x * mask_BxNx1
-    parts.append(part)
-  return jnp.where((t < steps_B)[:, None, None], x, s_BxNxF), parts
+  active_Bx1x1 = (t < steps_B)[:, None, None]
+  parts, cost = [], jnp.zeros((), jnp.float32)
+  if cfg.cell == 'cgru':
+    x = _dropout(s_BxNxF, keep_BxNxF, dropout_rate)
+    for layer in range(cfg.layers):
+      x, part = cgru(x, _layer(w_set, layer), cfg, conv_impl)
+      x = x * mask_BxNx1
+      parts.append(part)
+  else:
+    x = s_BxNxF
+    for layer in range(cfg.layers):
+      x, part, layer_cost = dcgru(x, _layer(w_set, layer), cfg, keep_BxNxF, dropout_rate,
+                                  mask_BxNx1 * active_Bx1x1, conv_impl)
+      x = x * mask_BxNx1
+      parts.append(part)
+      cost += layer_cost
+  return jnp.where(active_Bx1x1, x, s_BxNxF), parts, cost
 
 
 def _scan(weights, s0_BxNxF, sets, mask_BxNx1, steps_B, keep_T, cfg, dropout_rate, conv_impl):
-  def body(s, xs):
+  """(final state, summed saturation cost) after T = len(keep_T) steps, autodiff form."""
+  def body(carry, xs):
+    s, cost = carry
     t, keep = xs
-    new, _ = _step(weights, s, t, sets, keep, mask_BxNx1, steps_B, cfg, dropout_rate, conv_impl)
-    return new, None
-  return jax.lax.scan(body, s0_BxNxF, (jnp.arange(keep_T.shape[0]), keep_T))
+    new, _, step_cost = _step(weights, s, t, sets, keep, mask_BxNx1, steps_B, cfg,
+                              dropout_rate, conv_impl)
+    return (new, cost + step_cost), None
+  return jax.lax.scan(body, (s0_BxNxF, jnp.zeros((), jnp.float32)),
+                      (jnp.arange(keep_T.shape[0]), keep_T))[0]
 
 
 @functools.partial(jax.custom_vjp, nondiff_argnums=(6, 7))
@@ -254,8 +352,8 @@ def recurrence(weights, s0_BxNxF, sets, mask_BxNx1, steps_B, keep_T, cfg, dropou
 def _recurrence_fwd(weights, s0_BxNxF, sets, mask_BxNx1, steps_B, keep_T, cfg, dropout_rate):
   def body(s, xs):
     t, keep = xs
-    new, parts = _step(weights, s, t, sets, keep, mask_BxNx1, steps_B, cfg, dropout_rate,
-                       'banded')
+    new, parts, _ = _step(weights, s, t, sets, keep, mask_BxNx1, steps_B, cfg, dropout_rate,
+                          'banded')
     return new, (s, parts)
   s_final, (states_T, parts_T) = jax.lax.scan(
       body, s0_BxNxF, (jnp.arange(keep_T.shape[0]), keep_T))
@@ -353,17 +451,22 @@ def dropout_masks(key, keep_prob: float, num_steps: int, b: int, n: int, f: int)
   return keep_TxNxBxF.transpose(0, 2, 1, 3)
 
 
-def forward(params, inputs_BxN, lengths_B, cfg: ModelConfig, *, dropout_rate=0.0,
-            dropout_key=None, conv_impl='banded', sets_in_use=None):
-  """Logits [B, N, V] for int inputs [B, N].
+def forward_with_saturation(params, inputs_BxN, lengths_B, cfg: ModelConfig, *,
+                            dropout_rate=0.0, dropout_key=None, conv_impl='banded',
+                            sets_in_use=None):
+  """(logits [B, N, V], saturation cost) for int inputs [B, N].
 
   Example b occupies positions < lengths_B[b] and gets exactly
   lengths_B[b] * steps_per_symbol steps: positions past its length are held at zero after
-  every CGRU (the zero boundary it would have at its own width) and its state is frozen
+  every cell (the zero boundary it would have at its own width) and its state is frozen
   after its last step, so padding it into a wider batch does not change its outputs.
-  conv_impl 'banded' (the fast form, with its own VJP) or 'reference' (2-D `lax.conv`, autodiff).
+  conv_impl 'banded' (the fast form; for 'cgru' with its own VJP) or 'reference' (2-D
+  `lax.conv`, autodiff).
   sets_in_use: step t uses relaxed set t mod sets_in_use (default: all R sets); an int
   array, so that a many-seeds program can hold a merged member as set 0 of R (seeds.py).
+  The saturation cost ('dcgru'; 0 for 'cgru') is summed over the examples' own positions
+  and steps and divided by the number of those position-steps, as Freivalds & Liepins
+  divide by length^2 * batch.
   """
   mask_BxNx1, steps_B, num_steps, weights, s0 = _prelude(params, inputs_BxN, lengths_B, cfg,
                                                          conv_impl)
@@ -372,13 +475,20 @@ def forward(params, inputs_BxN, lengths_B, cfg: ModelConfig, *, dropout_rate=0.0
   # Dropout masks of all steps drawn at once; a placeholder of T zeros when off.
   keep_T = (dropout_masks(dropout_key, 1.0 - dropout_rate, num_steps, *s0.shape)
             if dropout_rate > 0.0 else jnp.zeros((num_steps,), bool))
-  if conv_impl == 'banded':
+  if cfg.cell == 'cgru' and conv_impl == 'banded':
     s_final = recurrence(weights, s0, sets, mask_BxNx1, steps_B, keep_T, cfg,
                          float(dropout_rate))
+    cost = jnp.zeros((), jnp.float32)
   else:
-    s_final, _ = _scan(weights, s0, sets, mask_BxNx1, steps_B, keep_T, cfg, dropout_rate,
-                       conv_impl)
-  return readout(params, s_final, cfg)
+    s_final, cost = _scan(weights, s0, sets, mask_BxNx1, steps_B, keep_T, cfg, dropout_rate,
+                          conv_impl)
+  position_steps = jnp.maximum(jnp.sum(lengths_B * steps_B), 1).astype(jnp.float32)
+  return readout(params, s_final, cfg), cost / position_steps
+
+
+def forward(params, inputs_BxN, lengths_B, cfg: ModelConfig, **kwargs):
+  """Logits [B, N, V] for int inputs [B, N]; `forward_with_saturation` without the cost."""
+  return forward_with_saturation(params, inputs_BxN, lengths_B, cfg, **kwargs)[0]
 
 
 @functools.partial(jax.jit, static_argnames=('cfg',))
@@ -391,8 +501,8 @@ def trace(params, inputs_BxN, lengths_B, cfg: ModelConfig) -> dict:
   f = s0.shape[-1]
 
   def body(s, t):
-    new, parts = _step(weights, s, t, weights['gates_bias'].shape[0], None, mask_BxNx1, steps_B,
-                       cfg, 0.0, 'banded')
+    new, parts, _ = _step(weights, s, t, weights['gates_bias'].shape[0], None, mask_BxNx1,
+                          steps_B, cfg, 0.0, 'banded')
     gates = jnp.stack([g for g, _ in parts])  # [L, B, N, 2F]
     return new, (new, gates)
 

@@ -71,6 +71,10 @@ def check_config(config) -> tasks.Task:
                        f'({config.curriculum_every})')
   if not 0.0 <= config.dropout < 1.0:
     raise ValueError(f'dropout must be in [0, 1), got {config.dropout}')
+  if config.optimizer not in ('adam', 'adamax'):
+    raise ValueError(f"optimizer must be 'adam' or 'adamax', got {config.optimizer!r}")
+  if config.saturation_weight < 0:
+    raise ValueError(f'saturation_weight must be >= 0, got {config.saturation_weight}')
   if not 0 < config.learning_rate < float('inf'):
     raise ValueError(f'learning_rate must be a positive number, got {config.learning_rate}')
   if int(config.max_nonfinite_steps) < 1 or int(config.max_nonfinite_restores) < 0:
@@ -116,10 +120,17 @@ def gradient_noise() -> optax.GradientTransformationExtraArgs:
   return optax.GradientTransformationExtraArgs(init_fn, update_fn)
 
 
+def adamax_b2(step):
+  """Freivalds & Liepins' AdaMax second-moment decay: 0.99 at the start, 0.9995 from
+  step ~8,600 on."""
+  return 1.0 - jnp.maximum(0.0005, 0.01 * 0.5**(step / 2000.0))
+
+
 def make_optimizer(config) -> optax.GradientTransformationExtraArgs:
-  """clip by global norm -> gradient noise -> Adam (learning rate kept in the state, so the
-  decay on stalls is checkpointed with it); a step whose gradients are not finite changes
-  nothing (optax.apply_if_finite, never giving up) and is counted in the state.
+  """clip by global norm -> gradient noise -> Adam or AdaMax (`config.optimizer`; learning
+  rate kept in the state, so the decay on stalls is checkpointed with it); a step whose
+  gradients are not finite changes nothing (optax.apply_if_finite, never giving up) and is
+  counted in the state.
 
   With grad_noise_scale 0 the noise stage is `optax.identity()`, which has the same (empty)
   state: drawing zero-scaled noise cost seconds of compile time per bucket on XLA:CPU.
@@ -128,6 +139,9 @@ def make_optimizer(config) -> optax.GradientTransformationExtraArgs:
       optax.chain(
           optax.clip_by_global_norm(config.grad_clip),
           gradient_noise() if config.grad_noise_scale > 0 else optax.identity(),
+          optax.inject_hyperparams(optax.adamax)(learning_rate=config.learning_rate, b1=0.9,
+                                                 b2=adamax_b2, eps=1e-8)
+          if config.optimizer == 'adamax' else
           optax.inject_hyperparams(optax.adam)(learning_rate=config.learning_rate,
                                                eps=config.adam_eps)),
       max_consecutive_errors=2**30)
@@ -147,9 +161,11 @@ def strict_seq_error(logits_BxNxV, targets_BxN, lengths_B):
   return jnp.mean(wrong.any(axis=1).astype(jnp.float32))
 
 
-def train_step_fn(cfg: model.ModelConfig, tx, dropout_rate: float, conv_impl='banded'):
+def train_step_fn(cfg: model.ModelConfig, tx, dropout_rate: float, conv_impl='banded',
+                  saturation_weight: float = 0.0):
   """The pure train step (state, batch, key, pull, noise_scale, step[, sets_in_use]) ->
-  (state, metrics).
+  (state, metrics). Loss: cross-entropy + pull * pull penalty + saturation_weight *
+  saturation cost ('dcgru').
 
   state = {'params', 'opt_state'}; jit it (train_and_evaluate does, with the state donated;
   seeds.py vmaps it over the seeds first).
@@ -160,11 +176,12 @@ def train_step_fn(cfg: model.ModelConfig, tx, dropout_rate: float, conv_impl='ba
     dropout_key, noise_key = jax.random.split(key)
 
     def loss_fn(params):
-      logits = model.forward(params, inputs_BxN, lengths_B, cfg, dropout_rate=dropout_rate,
-                             dropout_key=dropout_key, conv_impl=conv_impl,
-                             sets_in_use=sets_in_use)
+      logits, cost = model.forward_with_saturation(
+          params, inputs_BxN, lengths_B, cfg, dropout_rate=dropout_rate,
+          dropout_key=dropout_key, conv_impl=conv_impl, sets_in_use=sets_in_use)
       ce = masked_cross_entropy(logits, targets_BxN, lengths_B)
-      return ce + pull * relaxation.pull_penalty(params), (ce, logits)
+      loss = ce + pull * relaxation.pull_penalty(params)
+      return (loss + saturation_weight * cost if saturation_weight else loss), (ce, logits)
 
     (_, (ce, logits)), grads = jax.value_and_grad(loss_fn, has_aux=True)(state['params'])
     seq_error = strict_seq_error(logits, targets_BxN, lengths_B)
@@ -397,7 +414,8 @@ def train_and_evaluate(config, workdir: str, log=print) -> dict:
     log(f'resumed from {ckpts.directory}/{latest} (step {progress["step"]})')
 
   # The state stays replicated; the batch arrives split across the mesh (parallel.py).
-  step_fn = jax.jit(train_step_fn(cfg, tx, config.dropout), donate_argnums=0,
+  step_fn = jax.jit(train_step_fn(cfg, tx, config.dropout,
+                                  saturation_weight=config.saturation_weight), donate_argnums=0,
                     out_shardings=parallel.replicated(mesh))
   split = functools.partial(parallel.split_batch, mesh=mesh)
   check_logits = jax.jit(functools.partial(model.forward, cfg=cfg))

@@ -182,8 +182,8 @@ def test_non_finite_streak_restores_checkpoint_with_lower_learning_rate(tmp_path
   the run skips those updates, restores checkpoint 30 with the rate halved, and finishes."""
   original = train.train_step_fn
 
-  def poisoned(cfg, tx, dropout_rate, conv_impl='banded'):
-    inner = original(cfg, tx, dropout_rate, conv_impl)
+  def poisoned(cfg, tx, dropout_rate, conv_impl='banded', saturation_weight=0.0):
+    inner = original(cfg, tx, dropout_rate, conv_impl, saturation_weight)
 
     def step_fn(state, inputs, targets, lengths, key, pull, noise_scale, step):
       lr = state['opt_state'].inner_state[-1].hyperparams['learning_rate']

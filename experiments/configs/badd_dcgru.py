@@ -1,0 +1,38 @@
+"""badd with the improved cell of Freivalds & Liepins 2017 ('dcgru', SPEC.md section 7).
+
+  python -m ngpu_jax.main --config=experiments/configs/badd_dcgru.py --workdir=runs/badd_dcgru_s0
+
+Their badd setting: a 1-row state of m = 48 maps, one diagonal CGRU per step, no relaxation,
+no curriculum (every length up to 20 bits from the first step), dropout 0.5 on the
+candidate, AdaMax at 0.01 (b2 rising from 0.99), saturation cost. Differences here: the
+saturation weight is constant (they adapt it to the loss), each batch has one length drawn
+by the curriculum's sampler with its length at the maximum (they train every length in
+every step), the embedding is the paper's tanh one, no gradient noise.
+Measured: see experiments/RESULTS.md (DCGRU section).
+"""
+
+from ngpu_jax.config import base_config
+
+
+def get_config():
+  c = base_config()
+  c.task = 'badd'
+  c.max_train_digits = 20
+  c.curriculum_start = 20  # no curriculum
+  c.num_train_steps = 20000
+  c.optimizer = 'adamax'
+  c.learning_rate = 0.01
+  c.lr_decay = 0.7
+  c.grad_clip = 100.0  # effectively off: Freivalds & Liepins do not clip
+  c.dropout = 0.5
+  c.saturation_weight = 1e-3
+  c.eval_digits = (20, 25, 200, 2000)
+  c.eval_examples = (512, 512, 512, 8)
+  c.model.cell = 'dcgru'
+  c.model.nmaps = 48
+  c.model.height = 1
+  c.model.kernel_height = 1
+  c.model.layers = 1
+  c.model.relax_sets = 1
+  c.model.init_scale = 1.0  # uniform +-sqrt(3 / fan_in) = TensorFlow's Glorot default here
+  return c

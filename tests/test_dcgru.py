@@ -1,0 +1,167 @@
+"""The improved cell of Freivalds & Liepins 2017 (model.cell = 'dcgru') and its optimizer."""
+
+import dataclasses
+
+import chex
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from ngpu_jax import config as config_lib
+from ngpu_jax import model, tasks, train
+
+CFG = model.ModelConfig(cell='dcgru', nmaps=9, height=1, kernel_height=1, layers=1,
+                        relax_sets=1, init_scale=1.0)
+
+
+def _params(cfg=CFG, seed=0):
+  return model.init_params(jax.random.key(seed), cfg)
+
+
+def _batch(digits=3, batch=4, seed=0):
+  x, y = tasks.sample(tasks.get('badd'), digits, batch, np.random.default_rng(seed))
+  return jnp.asarray(x), jnp.asarray(y), jnp.full((batch,), x.shape[1], jnp.int32)
+
+
+def test_diagonal_shift_moves_a_third_each_way():
+  s = np.arange(2 * 5 * 2 * 7, dtype=np.float32).reshape(2, 5, 2 * 7)  # H = 2 rows of M = 7
+  out = np.asarray(model.diagonal_shift(jnp.asarray(s), 7))
+  expected = np.zeros_like(s)
+  for h in range(2):
+    for c in range(7):
+      f = h * 7 + c
+      for i in range(5):
+        src = i if c < 3 else i - 1 if c < 5 else i + 1  # k = 2: maps 3-4 from i-1, 5-6 from i+1
+        expected[:, i, f] = s[:, src, f] if 0 <= src < 5 else 0.0
+  np.testing.assert_array_equal(out, expected)
+
+
+def test_one_cell_against_numpy():
+  """One DCGRU on a 1-row state, written out per position in numpy (no dropout)."""
+  params = _params()
+  m, n = CFG.nmaps, 6
+  s = np.asarray(jax.random.normal(jax.random.key(1), (2, n, m)))
+  w = jax.tree.map(lambda x: x[0, 0], model.prepare_weights(params, CFG))
+  new, _, cost = model.dcgru(jnp.asarray(s), w, CFG, None, 0.0, jnp.ones((2, n, 1)))
+
+  gk = np.asarray(params['gates_kernel'][0, 0, :, 0])  # [kw, M, 2M]
+  ck = np.asarray(params['cand_kernel'][0, 0, :, 0])
+  gb = np.asarray(params['gates_bias'][0, 0]) + np.repeat([0.7, 0.5], m)
+  cb = np.asarray(params['cand_bias'][0, 0])
+  at = lambda x, i: x[:, i] if 0 <= i < n else np.zeros_like(x[:, 0])
+  conv = lambda x, kernel, bias: np.stack(
+      [sum(at(x, i + dx - 1) @ kernel[dx] for dx in range(3)) + bias for i in range(n)], axis=1)
+  hsig = lambda x: np.clip(0.5 * x + 0.5, 0, 1)
+  k = m // 3
+  gpre_all = conv(s, gk, gb)  # [u, r]
+  r_all = hsig(gpre_all[..., m:])
+  cpre_all = conv(r_all * s, ck, cb)
+  u_all, c_all = hsig(gpre_all[..., :m]), np.clip(cpre_all, -1, 1)
+  shifted = np.concatenate([s[..., :m - 2 * k],
+                            np.pad(s[:, :-1, m - 2 * k:m - k], ((0, 0), (1, 0), (0, 0))),
+                            np.pad(s[:, 1:, m - k:], ((0, 0), (0, 1), (0, 0)))], axis=-1)
+  expected = u_all * shifted + (1 - u_all) * c_all
+  expected_cost = (np.maximum(np.abs(gpre_all) - 0.9, 0).sum()
+                   + np.maximum(np.abs(cpre_all) - 0.9, 0).sum())
+  np.testing.assert_allclose(np.asarray(new), expected, atol=1e-5)
+  np.testing.assert_allclose(float(cost), expected_cost, rtol=1e-5, atol=1e-5)
+
+
+def test_conv_banded_vjp_equals_autodiff_of_the_matmul_form():
+  x = jax.random.normal(jax.random.key(0), (3, 7, 8))
+  w = jax.random.normal(jax.random.key(1), (3 * 8, 5))
+  g = jax.random.normal(jax.random.key(2), (3, 7, 5))
+  out, vjp = jax.vjp(lambda a, b: model.conv_banded(a, b, 3), x, w)
+  ref_out, ref_vjp = jax.vjp(lambda a, b: model.shift_concat(a, 3) @ b, x, w)
+  chex.assert_trees_all_close(out, ref_out, atol=1e-5)
+  chex.assert_trees_all_close(vjp(g), ref_vjp(g), atol=1e-4)
+
+
+@pytest.mark.parametrize('height,kernel_height,layers', [(1, 1, 1), (2, 3, 2)])
+def test_forward_saturation_and_gradients_match_reference(height, kernel_height, layers):
+  """The banded form (conv VJP by matmuls) and autodiff of the 2-D lax.conv form agree on
+  outputs, saturation cost and every gradient (fp32; 1e-5 absolute and 1e-4 relative), with
+  mixed lengths, dropout, 2 relaxed sets and a loss that includes the cost."""
+  cfg = model.ModelConfig(cell='dcgru', nmaps=9, height=height, kernel_height=kernel_height,
+                          layers=layers, relax_sets=2, init_scale=1.5)
+  params = _params(cfg)
+  x, _, _ = _batch(digits=4, batch=5)  # n = 9
+  lengths = jnp.array([9, 7, 3, 9, 1], jnp.int32)
+  key = jax.random.key(3)
+
+  def loss(p, impl):
+    logits, cost = model.forward_with_saturation(p, x, lengths, cfg, dropout_rate=0.3,
+                                                 dropout_key=key, conv_impl=impl)
+    return jnp.mean(jax.nn.log_softmax(logits)[..., 2] * jnp.arange(9.0)) + cost, (logits, cost)
+
+  (_, (o1, c1)), g1 = jax.value_and_grad(loss, has_aux=True)(params, 'banded')
+  (_, (o2, c2)), g2 = jax.value_and_grad(loss, has_aux=True)(params, 'reference')
+  chex.assert_trees_all_close(o1, o2, atol=1e-5, rtol=1e-5)
+  chex.assert_trees_all_close(c1, c2, atol=1e-6, rtol=1e-5)
+  assert float(c1) > 0  # init_scale 1.5 saturates some pre-activations
+  chex.assert_trees_all_close(g1, g2, atol=1e-5, rtol=1e-4)
+  assert all(float(jnp.abs(g).max()) > 0 for g in jax.tree.leaves(g1))
+
+
+def test_padding_changes_neither_outputs_nor_saturation():
+  cfg = dataclasses.replace(CFG, init_scale=2.0)
+  params = _params(cfg)
+  x, _, lengths = _batch(digits=3)  # n = 7
+  own, own_cost = model.forward_with_saturation(params, x, lengths, cfg)
+  wide, wide_cost = model.forward_with_saturation(params, jnp.pad(x, ((0, 0), (0, 9))),
+                                                  lengths, cfg)
+  chex.assert_trees_all_close(wide[:, :7], own, atol=1e-5)
+  chex.assert_trees_all_close(wide_cost, own_cost, rtol=1e-5)
+  assert float(own_cost) > 0
+
+
+def test_saturation_is_zero_below_the_limit_and_cgru_has_none():
+  zeros = jax.tree.map(jnp.zeros_like, _params())  # pre-activations = the bias starts 0.7, 0.5
+  x, _, lengths = _batch()
+  assert float(model.forward_with_saturation(zeros, x, lengths, CFG)[1]) == 0.0
+  cgru = model.ModelConfig(nmaps=8, relax_sets=2)
+  assert float(model.forward_with_saturation(_params(cgru), x, lengths, cgru)[1]) == 0.0
+
+
+def test_trace_gates_are_hard_sigmoids():
+  params = _params()
+  x, _, lengths = _batch(digits=2)
+  traced = model.trace(params, x, lengths, CFG)
+  chex.assert_trees_all_close(traced['logits'][-1], model.forward(params, x, lengths, CFG),
+                              atol=1e-5)
+  assert float(traced['update'].min()) >= 0.0 and float(traced['update'].max()) <= 1.0
+
+
+def test_unknown_cell_is_an_error():
+  with pytest.raises(ValueError, match='model.cell'):
+    model.ModelConfig(cell='lstm')
+
+
+def test_adamax_optimizer_and_its_b2_schedule():
+  config = config_lib.base_config()
+  config.optimizer = 'adamax'
+  config.learning_rate = 0.01
+  tx = train.make_optimizer(config)
+  params = _params()
+  state = tx.init(params)
+  assert train.learning_rate(state) == pytest.approx(0.01)
+  state = train.set_learning_rate(state, 0.005)
+  assert train.learning_rate(state) == pytest.approx(0.005)
+  grads = jax.tree.map(jnp.ones_like, params)
+  updates, _ = tx.update(grads, state, params, noise_std=0.0, noise_key=jax.random.key(0))
+  # AdaMax's first step: -lr * (1 - b1) g / ((1 - b1) max|g|) = -lr for unit gradients.
+  chex.assert_trees_all_close(updates, jax.tree.map(lambda p: jnp.full_like(p, -0.005), params),
+                              rtol=1e-5)
+  assert float(train.adamax_b2(0)) == pytest.approx(0.99)
+  assert float(train.adamax_b2(2000)) == pytest.approx(0.995)
+  assert float(train.adamax_b2(20000)) == pytest.approx(0.9995)
+
+
+@pytest.mark.parametrize('field,value,match', [('optimizer', 'sgd', 'optimizer'),
+                                               ('saturation_weight', -1.0, 'saturation_weight')])
+def test_bad_training_fields(field, value, match):
+  config = config_lib.base_config()
+  config[field] = value
+  with pytest.raises(ValueError, match=match):
+    train.check_config(config)
