@@ -22,6 +22,10 @@ def base_config() -> ml_collections.ConfigDict:
   c.train_minutes = 0.0  # > 0: stop at the first log interval past this much training time
   c.max_train_digits = 20  # longest training length, in the task's digits (badd: n = 2d + 1)
   c.bucket_step = 8  # training widths are compiled in multiples of this (and the max width)
+  # Steps of a training example: 'own' (width n -> n steps, the paper's) or 'bucket' (the
+  # bucket's width in steps, its own width masked, as Freivalds & Liepins train in length
+  # bins; one seed only). Evaluation always gives an example its own width in steps.
+  c.train_steps = 'own'
 
   # Length curriculum (SPEC.md section 3): every `curriculum_every` steps a fresh batch at the
   # current length is decoded without dropout; below `curriculum_bound` sequence error the
@@ -39,6 +43,7 @@ def base_config() -> ml_collections.ConfigDict:
   c.adam_eps = 1e-4  # Adam's epsilon ('adam' only)
   c.lr_decay = 0.98  # learning rate x this when a window's mean loss exceeds the 3 before it
   c.lr_decay_every = 200  # window length in steps (the original checked every 200 steps)
+  c.min_learning_rate = 0.0  # the decay stops here (Freivalds & Liepins: the start / 60)
   c.grad_clip = 1.0  # global gradient norm
   c.grad_noise_scale = 0.0  # gradient noise variance = scale * train seq error / sqrt(step)
   c.dropout = 0.1  # on the state every step ('cgru'), on every candidate ('dcgru')

@@ -412,12 +412,15 @@ def _recurrence_bwd(cfg, dropout_rate, residuals, ds_final):
 recurrence.defvjp(_recurrence_fwd, _recurrence_bwd)
 
 
-def _prelude(params, inputs_BxN, lengths_B, cfg, conv_impl):
-  """(mask [B, N, 1], steps per example [B], step count T, weights, s0 [B, N, F])."""
+def _prelude(params, inputs_BxN, lengths_B, cfg, conv_impl, steps_B=None):
+  """(mask [B, N, 1], steps per example [B] (default lengths * steps_per_symbol), step
+  count T, weights, s0 [B, N, F])."""
   n = inputs_BxN.shape[1]
   mask_BxNx1 = (jnp.arange(n)[None, :] < lengths_B[:, None])[..., None].astype(jnp.float32)
   s0 = embed(params, inputs_BxN, cfg) * mask_BxNx1
-  return (mask_BxNx1, lengths_B * cfg.steps_per_symbol, n * cfg.steps_per_symbol,
+  if steps_B is None:
+    steps_B = lengths_B * cfg.steps_per_symbol
+  return (mask_BxNx1, steps_B, n * cfg.steps_per_symbol,
           prepare_weights(params, cfg, conv_impl), s0)
 
 
@@ -453,7 +456,7 @@ def dropout_masks(key, keep_prob: float, num_steps: int, b: int, n: int, f: int)
 
 def forward_with_saturation(params, inputs_BxN, lengths_B, cfg: ModelConfig, *,
                             dropout_rate=0.0, dropout_key=None, conv_impl='banded',
-                            sets_in_use=None):
+                            sets_in_use=None, steps_B=None):
   """(logits [B, N, V], saturation cost) for int inputs [B, N].
 
   Example b occupies positions < lengths_B[b] and gets exactly
@@ -464,12 +467,14 @@ def forward_with_saturation(params, inputs_BxN, lengths_B, cfg: ModelConfig, *,
   `lax.conv`, autodiff).
   sets_in_use: step t uses relaxed set t mod sets_in_use (default: all R sets); an int
   array, so that a many-seeds program can hold a merged member as set 0 of R (seeds.py).
+  steps_B: the examples' step counts instead (at most N * steps_per_symbol), for training
+  examples that run for their bucket's width (config.train_steps = 'bucket').
   The saturation cost ('dcgru'; 0 for 'cgru') is summed over the examples' own positions
   and steps and divided by the number of those position-steps, as Freivalds & Liepins
   divide by length^2 * batch.
   """
   mask_BxNx1, steps_B, num_steps, weights, s0 = _prelude(params, inputs_BxN, lengths_B, cfg,
-                                                         conv_impl)
+                                                         conv_impl, steps_B)
   sets = jnp.asarray(params['gates_bias'].shape[0] if sets_in_use is None else sets_in_use,
                      jnp.int32)
   # Dropout masks of all steps drawn at once; a placeholder of T zeros when off.

@@ -252,7 +252,7 @@ def train_seeds(config, workdir: str, log=print) -> dict:
         interval_losses, window_losses, decay = train.decay_on_stall(
             member, p, float(means['loss'][k]), step + 1)
         if decay:
-          lrs[k] *= member.lr_decay
+          lrs[k] = max(lrs[k] * member.lr_decay, member.min_learning_rate)
           changed = True
         new_members.append({**p, 'curriculum': new_cur, 'interval_losses': interval_losses,
                             'window_losses': window_losses})

@@ -73,6 +73,11 @@ def check_config(config) -> tasks.Task:
     raise ValueError(f'dropout must be in [0, 1), got {config.dropout}')
   if config.optimizer not in ('adam', 'adamax'):
     raise ValueError(f"optimizer must be 'adam' or 'adamax', got {config.optimizer!r}")
+  if config.train_steps not in ('own', 'bucket'):
+    raise ValueError(f"train_steps must be 'own' or 'bucket', got {config.train_steps!r}")
+  if config.train_steps == 'bucket' and num_seeds > 1:
+    raise ValueError("train_steps='bucket' is for one seed (num_seeds 1): the members of a "
+                     "many-seeds program share one width")
   if config.saturation_weight < 0:
     raise ValueError(f'saturation_weight must be >= 0, got {config.saturation_weight}')
   if not 0 < config.learning_rate < float('inf'):
@@ -162,10 +167,11 @@ def strict_seq_error(logits_BxNxV, targets_BxN, lengths_B):
 
 
 def train_step_fn(cfg: model.ModelConfig, tx, dropout_rate: float, conv_impl='banded',
-                  saturation_weight: float = 0.0):
+                  saturation_weight: float = 0.0, steps: str = 'own'):
   """The pure train step (state, batch, key, pull, noise_scale, step[, sets_in_use]) ->
   (state, metrics). Loss: cross-entropy + pull * pull penalty + saturation_weight *
-  saturation cost ('dcgru').
+  saturation cost ('dcgru'). steps: 'own' (an example gets its own width in steps) or
+  'bucket' (every example gets the batch's width in steps; config.train_steps).
 
   state = {'params', 'opt_state'}; jit it (train_and_evaluate does, with the state donated;
   seeds.py vmaps it over the seeds first).
@@ -174,11 +180,14 @@ def train_step_fn(cfg: model.ModelConfig, tx, dropout_rate: float, conv_impl='ba
   def step_fn(state, inputs_BxN, targets_BxN, lengths_B, key, pull, noise_scale, step,
               sets_in_use=None):
     dropout_key, noise_key = jax.random.split(key)
+    steps_B = (None if steps == 'own' else
+               jnp.full_like(lengths_B, inputs_BxN.shape[1] * cfg.steps_per_symbol))
 
     def loss_fn(params):
       logits, cost = model.forward_with_saturation(
           params, inputs_BxN, lengths_B, cfg, dropout_rate=dropout_rate,
-          dropout_key=dropout_key, conv_impl=conv_impl, sets_in_use=sets_in_use)
+          dropout_key=dropout_key, conv_impl=conv_impl, sets_in_use=sets_in_use,
+          steps_B=steps_B)
       ce = masked_cross_entropy(logits, targets_BxN, lengths_B)
       loss = ce + pull * relaxation.pull_penalty(params)
       return (loss + saturation_weight * cost if saturation_weight else loss), (ce, logits)
@@ -415,7 +424,8 @@ def train_and_evaluate(config, workdir: str, log=print) -> dict:
 
   # The state stays replicated; the batch arrives split across the mesh (parallel.py).
   step_fn = jax.jit(train_step_fn(cfg, tx, config.dropout,
-                                  saturation_weight=config.saturation_weight), donate_argnums=0,
+                                  saturation_weight=config.saturation_weight,
+                                  steps=config.train_steps), donate_argnums=0,
                     out_shardings=parallel.replicated(mesh))
   split = functools.partial(parallel.split_batch, mesh=mesh)
   check_logits = jax.jit(functools.partial(model.forward, cfg=cfg))
@@ -496,7 +506,7 @@ def train_and_evaluate(config, workdir: str, log=print) -> dict:
                                                              step + 1)
       lr = learning_rate(state['opt_state'])
       if decay:
-        lr *= config.lr_decay
+        lr = max(lr * config.lr_decay, config.min_learning_rate)
         state = {**state, 'opt_state': set_learning_rate(state['opt_state'], lr)}
       if advanced or decay:
         state = parallel.replicate(state, mesh)  # what changed outside the step, on the mesh
@@ -525,9 +535,10 @@ def train_and_evaluate(config, workdir: str, log=print) -> dict:
   if stop.signum:
     writer.close()
     raise Interrupted(stop.signum, progress['step'])
+  sets = relaxation.num_sets(state['params'])
   log(f'trained {progress["step"]} steps in {progress["wall_s"]:.0f} s of training; '
       f'curriculum at {progress["curriculum"]["cur"]} digits, '
-      f'{"merged into one parameter set" if progress["curriculum"]["merged"] else "relaxed sets not merged"}')
+      + ('one parameter set' if sets == 1 else f'{sets} relaxed parameter sets (not merged)'))
   params = parallel.local_copy(state['params'])  # evaluation: this process's first device
   results = evaluate.evaluate_lengths(params, cfg, task, config.eval_digits,
                                       config.eval_examples, config.eval_batch_size,

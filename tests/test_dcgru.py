@@ -1,4 +1,5 @@
-"""The improved cell of Freivalds & Liepins 2017 (model.cell = 'dcgru') and its optimizer."""
+"""The improved cell of Freivalds & Liepins 2017 (model.cell = 'dcgru') and what its recipe
+adds to training: AdaMax, a learning-rate floor, examples run for their bucket's width."""
 
 import dataclasses
 
@@ -158,10 +159,43 @@ def test_adamax_optimizer_and_its_b2_schedule():
   assert float(train.adamax_b2(20000)) == pytest.approx(0.9995)
 
 
-@pytest.mark.parametrize('field,value,match', [('optimizer', 'sgd', 'optimizer'),
-                                               ('saturation_weight', -1.0, 'saturation_weight')])
-def test_bad_training_fields(field, value, match):
+@pytest.mark.parametrize('fields,match', [
+    ({'optimizer': 'sgd'}, 'optimizer'),
+    ({'saturation_weight': -1.0}, 'saturation_weight'),
+    ({'train_steps': 'all'}, 'train_steps'),
+    ({'train_steps': 'bucket', 'num_seeds': 2}, 'one seed')])
+def test_bad_training_fields(fields, match):
   config = config_lib.base_config()
-  config[field] = value
+  config.update(fields)
   with pytest.raises(ValueError, match=match):
     train.check_config(config)
+
+
+def test_explicit_step_counts():
+  """steps_B defaults to the lengths; every example running the batch's width in steps
+  (train_steps='bucket') changes only the examples narrower than the batch."""
+  params = _params()
+  x, _, _ = _batch(digits=4)  # n = 9
+  lengths = jnp.array([9, 7, 5, 9], jnp.int32)
+  own = model.forward(params, x, lengths, CFG)
+  chex.assert_trees_all_close(model.forward(params, x, lengths, CFG, steps_B=lengths), own)
+  full = model.forward(params, x, lengths, CFG, steps_B=jnp.full((4,), 9, jnp.int32))
+  chex.assert_trees_all_close(full[jnp.array([0, 3])], own[jnp.array([0, 3])])
+  assert not np.allclose(full[1, :7], own[1, :7])
+
+
+def test_bucket_steps_in_the_train_step():
+  config = config_lib.base_config()
+  tx = train.make_optimizer(config)
+  params = _params()
+  state = {'params': params, 'opt_state': tx.init(params)}
+  x, y, _ = _batch(digits=3)  # n = 7, padded into a bucket of 8
+  x, y = jnp.pad(x, ((0, 0), (0, 1))), jnp.pad(y, ((0, 0), (0, 1)))
+  lengths = jnp.full((4,), 7, jnp.int32)
+  args = (x, y, lengths, jax.random.key(0), 0.0, 0.0, 0)
+  own = train.train_step_fn(CFG, tx, 0.0)(state, *args)[1]['loss']
+  bucket = train.train_step_fn(CFG, tx, 0.0, steps='bucket')(state, *args)[1]['loss']
+  assert float(own) != float(bucket)
+  logits = model.forward(params, x, lengths, CFG, steps_B=jnp.full((4,), 8, jnp.int32))
+  assert float(bucket) == pytest.approx(float(train.masked_cross_entropy(logits, y, lengths)),
+                                        rel=1e-6)

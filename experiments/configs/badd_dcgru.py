@@ -3,8 +3,9 @@
   python -m ngpu_jax.main --config=experiments/configs/badd_dcgru.py --workdir=runs/badd_dcgru_s0
 
 Their badd setting: a 1-row state of m = 48 maps, one diagonal CGRU per step, no relaxation,
-no curriculum (every length up to 20 bits from the first step), dropout 0.5 on the
-candidate, AdaMax at 0.01 (b2 rising from 0.99), saturation cost. Differences here: the
+no curriculum (every length up to 20 bits from the first step), examples trained in length
+bins (run for the bin's length in steps), dropout 0.5 on the candidate, AdaMax at 0.01 (b2
+rising from 0.99, learning rate x 0.7 on stalls down to 1/60 of it), saturation cost. Differences here: the
 saturation weight is constant (they adapt it to the loss), each batch has one length drawn
 by the curriculum's sampler with its length at the maximum (they train every length in
 every step), the embedding is the paper's tanh one, no gradient noise.
@@ -23,6 +24,8 @@ def get_config():
   c.optimizer = 'adamax'
   c.learning_rate = 0.01
   c.lr_decay = 0.7
+  c.min_learning_rate = 0.01 / 60
+  c.train_steps = 'bucket'  # examples run for their bucket's width, as in length bins
   c.grad_clip = 100.0  # effectively off: Freivalds & Liepins do not clip
   c.dropout = 0.5
   c.saturation_weight = 1e-3

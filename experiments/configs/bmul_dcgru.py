@@ -20,6 +20,8 @@ def get_config():
   c.optimizer = 'adamax'
   c.learning_rate = 0.005
   c.lr_decay = 0.7
+  c.min_learning_rate = 0.005 / 60
+  c.train_steps = 'bucket'  # examples run for their bucket's width, as in length bins
   c.grad_clip = 100.0  # effectively off: Freivalds & Liepins do not clip
   c.dropout = 0.1
   c.saturation_weight = 1e-3
