@@ -11,6 +11,7 @@ seeds exact at 16 after 3000 steps, 2 of 4 after 5000 (experiments/RESULTS.md).
 
 import os
 
+from ngpu_jax import config as config_lib
 from ngpu_jax import train
 from conftest import CONFIGS_DIR, load_config_module
 
@@ -23,3 +24,26 @@ def test_copy_learns_and_generalises_to_twice_its_length(tmp_path):
   results = train.train_and_evaluate(config, str(tmp_path), log=lambda s: None)
   assert results[8]['seq_error'] == 0.0
   assert results[16]['seq_error'] == 0.0, results
+
+
+def test_dcgru_learns_6_bit_addition(tmp_path):
+  """The improved cell (model.cell='dcgru', the recipe of experiments/configs/badd_dcgru.py at
+  m = 24 and 6 bits) learns `badd` on the training length: under 5% sequence errors at 6
+  bits after 3000 steps, from 100% at the start.
+
+  Measured 2026-11-27 on the 2-core CPU (another training sharing it; a scratch script with
+  exactly this config, code d23781c): seeds 0, 1, 2 gave 0%, 0.8% and 1.6% sequence errors
+  at 6 bits (256 examples), 50-54 s each; at 12 bits 98-100% (this recipe does not
+  generalise in length, experiments/RESULTS.md), so only the training length is tested.
+  """
+  c = config_lib.base_config()
+  c.task, c.seed, c.num_train_steps = 'badd', 0, 3000
+  c.max_train_digits = c.curriculum_start = 6  # no curriculum
+  c.optimizer, c.learning_rate, c.lr_decay, c.min_learning_rate = 'adamax', 0.01, 0.7, 0.01 / 60
+  c.grad_clip, c.dropout, c.saturation_weight = 100.0, 0.1, 1e-3
+  c.train_steps, c.bucket_step = 'bucket', 4
+  c.eval_digits, c.eval_examples, c.eval_batch_size = (6,), (256,), 128
+  c.model.update(cell='dcgru', nmaps=24, height=1, kernel_height=1, layers=1, relax_sets=1,
+                 init_scale=1.0)
+  results = train.train_and_evaluate(c, str(tmp_path), log=lambda s: None)
+  assert results[6]['seq_error'] < 0.05, results
