@@ -26,6 +26,10 @@ def base_config() -> ml_collections.ConfigDict:
   # bucket's width in steps, its own width masked, as Freivalds & Liepins train in length
   # bins; one seed only). Evaluation always gives an example its own width in steps.
   c.train_steps = 'own'
+  # Lengths in a training batch: 'one' (one length per batch, the curriculum's sampler) or
+  # 'all' (every example its own, uniform up to the curriculum's length, padded to the
+  # widest; Freivalds & Liepins train every length in every step).
+  c.train_lengths = 'one'
 
   # Length curriculum (SPEC.md section 3): every `curriculum_every` steps a fresh batch at the
   # current length is decoded without dropout; below `curriculum_bound` sequence error the

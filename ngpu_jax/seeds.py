@@ -196,14 +196,13 @@ def train_seeds(config, workdir: str, log=print) -> dict:
       step = progress['step']
       batches = [train.sample_batch(task, m, p['curriculum'], step)
                  for m, p in zip(members, progress['members'])]
-      width = max(train.bucket(x.shape[1], n_max, config.bucket_step) for x, _ in batches)
+      width = max(train.bucket(x.shape[1], n_max, config.bucket_step) for x, _, _ in batches)
       pad = lambda a: np.pad(a, ((0, 0), (0, width - a.shape[1])))
       merged = [p['curriculum']['merged'] for p in progress['members']]
       state, step_metrics = step_fn(
-          state, split(np.stack([pad(x) for x, _ in batches])),
-          split(np.stack([pad(y) for _, y in batches])),
-          split(np.stack([np.full((config.batch_size,), x.shape[1], np.int32)
-                          for x, _ in batches])),
+          state, split(np.stack([pad(x) for x, _, _ in batches])),
+          split(np.stack([pad(y) for _, y, _ in batches])),
+          split(np.stack([lengths for _, _, lengths in batches])),
           step_keys(keys, step),
           np.array([0.0 if done else pull_of(p['curriculum']['advances'])
                     for done, pull_of, p in zip(merged, pulls, progress['members'])],

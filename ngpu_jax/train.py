@@ -73,6 +73,8 @@ def check_config(config) -> tasks.Task:
     raise ValueError(f'dropout must be in [0, 1), got {config.dropout}')
   if config.optimizer not in ('adam', 'adamax'):
     raise ValueError(f"optimizer must be 'adam' or 'adamax', got {config.optimizer!r}")
+  if config.train_lengths not in ('one', 'all'):
+    raise ValueError(f"train_lengths must be 'one' or 'all', got {config.train_lengths!r}")
   if config.train_steps not in ('own', 'bucket'):
     raise ValueError(f"train_steps must be 'own' or 'bucket', got {config.train_steps!r}")
   if config.train_steps == 'bucket' and num_seeds > 1:
@@ -210,11 +212,23 @@ def train_step_fn(cfg: model.ModelConfig, tx, dropout_rate: float, conv_impl='ba
 
 
 def sample_batch(task, config, cur_state: dict, step: int):
-  """(inputs, targets) [batch, n] of training step `step`: a pure function of (seed, step)
-  and the curriculum state."""
+  """(inputs, targets) [batch, n] and lengths [batch] of training step `step`: a pure
+  function of (seed, step) and the curriculum state.
+
+  train_lengths 'one': one length for the batch, drawn by `curriculum.sample_digits`;
+  'all': every example its own digits, uniform over [min, cur], padded to the widest.
+  """
   rng = np.random.default_rng([config.seed, step])
-  digits = curriculum.sample_digits(cur_state, task.min_digits, config.max_train_digits, rng)
-  return tasks.sample(task, digits, config.batch_size, rng)
+  if config.train_lengths == 'one':
+    digits = curriculum.sample_digits(cur_state, task.min_digits, config.max_train_digits, rng)
+    x, y = tasks.sample(task, digits, config.batch_size, rng)
+    return x, y, np.full((config.batch_size,), x.shape[1], np.int32)
+  digits = rng.integers(task.min_digits, cur_state['cur'] + 1, size=config.batch_size)
+  n = task.length(int(digits.max()))
+  rows = [tasks.sample(task, int(d), 1, rng) for d in digits]
+  pad = lambda a: np.pad(a, ((0, 0), (0, n - a.shape[1])))
+  return (np.concatenate([pad(x) for x, _ in rows]), np.concatenate([pad(y) for _, y in rows]),
+          np.array([x.shape[1] for x, _ in rows], np.int32))
 
 
 def curriculum_check(task, config, check_logits, params, cur_state: dict, step: int) -> float:
@@ -441,14 +455,14 @@ def train_and_evaluate(config, workdir: str, log=print) -> dict:
     while progress['step'] < config.num_train_steps and not stop.signum:
       step = progress['step']
       cur_state = progress['curriculum']
-      inputs, targets = sample_batch(task, config, cur_state, step)
+      inputs, targets, lengths = sample_batch(task, config, cur_state, step)
       n = inputs.shape[1]
       width = bucket(n, n_max, config.bucket_step)
       pad = ((0, 0), (0, width - n))
       pull = pull_of(cur_state['advances'])
       state, step_metrics = step_fn(state, split(np.pad(inputs, pad)),
                                     split(np.pad(targets, pad)),
-                                    split(np.full((config.batch_size,), n, np.int32)),
+                                    split(lengths),
                                     jax.random.fold_in(base_key, step), pull,
                                     config.grad_noise_scale, step)
       sums = step_metrics if sums is None else jax.tree.map(jnp.add, sums, step_metrics)

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import ngpu_jax
+from ngpu_jax import config as config_lib
 from ngpu_jax import tasks, train
 from conftest import tiny_config
 
@@ -182,8 +183,8 @@ def test_non_finite_streak_restores_checkpoint_with_lower_learning_rate(tmp_path
   the run skips those updates, restores checkpoint 30 with the rate halved, and finishes."""
   original = train.train_step_fn
 
-  def poisoned(cfg, tx, dropout_rate, conv_impl='banded', saturation_weight=0.0):
-    inner = original(cfg, tx, dropout_rate, conv_impl, saturation_weight)
+  def poisoned(cfg, tx, dropout_rate, **kwargs):
+    inner = original(cfg, tx, dropout_rate, **kwargs)
 
     def step_fn(state, inputs, targets, lengths, key, pull, noise_scale, step):
       lr = state['opt_state'].inner_state[-1].hyperparams['learning_rate']
@@ -240,3 +241,24 @@ def test_metrics_go_to_jsonl_and_tensorboard(tmp_path):
   tags = _tensorboard_tags(tmp_path / 'tensorboard')
   assert {'train/loss', 'train/check_seq_error', 'train/cur', 'train/pull'} <= tags
   assert {'eval/seq_error_2_digits', 'eval/symbol_error_3_digits'} <= tags
+
+
+@pytest.mark.parametrize('task_name', sorted(tasks.TASKS))
+def test_sample_batch_with_every_length(task_name):
+  """train_lengths='all': each example its own digits up to the curriculum's length, padded
+  to the widest; each row is a correct example of its own length; a pure function of
+  (seed, step)."""
+  task = tasks.get(task_name)
+  config = config_lib.base_config()
+  config.task, config.train_lengths, config.max_train_digits = task_name, 'all', 6
+  cur = {'cur': 5, 'advances': 0, 'merged': False}
+  x, y, lengths = train.sample_batch(task, config, cur, step=3)
+  chex.assert_shape([x, y, lengths], [(32, x.shape[1]), (32, x.shape[1]), (32,)])
+  assert x.shape[1] == lengths.max() <= task.length(5)
+  assert len(set(lengths.tolist())) > 1
+  for row, target, n in zip(x, y, lengths):
+    assert not row[n:].any() and not target[n:].any()
+    np.testing.assert_array_equal(target[:n], tasks.solve(task, row[None, :n])[0])
+  again = train.sample_batch(task, config, cur, step=3)
+  for a, b in zip((x, y, lengths), again):
+    np.testing.assert_array_equal(a, b)
