@@ -19,8 +19,8 @@ gradient of the 2-D `lax.conv` form was 4-9x slower on XLA:CPU (DESIGN.md);
 Two cells (`ModelConfig.cell`): 'cgru', the paper's, and 'dcgru', the improved cell of
 Freivalds & Liepins 2017 (SPEC.md section 7): hard sigmoid/tanh gates, a diagonal update that
 moves a third of the maps one position left and a third one position right, dropout on the
-candidate, and a saturation cost on the pre-activations. 'dcgru' is differentiated by JAX
-(no hand-written VJP).
+candidate, and a saturation cost on the pre-activations. 'dcgru' is differentiated by JAX,
+through `conv_banded`'s matmul VJP (no hand-written VJP for the whole recurrence).
 """
 
 import dataclasses
