@@ -9,7 +9,9 @@ rising from 0.99, learning rate x 0.7 on stalls down to 1/60 of it), saturation 
 saturation weight is constant (they adapt it to the loss), each batch has one length drawn
 by the curriculum's sampler with its length at the maximum (they train every length in
 every step), the embedding is the paper's tanh one, no gradient noise.
-Measured: see experiments/RESULTS.md (DCGRU section).
+Measured (2-core CPU, seed 0, 2026-11-27, code d23781c): 20,000 steps in 30 min of training;
+strict sequence error 0% at 20 and 25 bits, 100% at 200 and 2000 (it does not generalise;
+with --config.train_lengths=all also not). Every run: experiments/RESULTS.md (DCGRU section).
 """
 
 from ngpu_jax.config import base_config

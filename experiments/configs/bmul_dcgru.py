@@ -5,7 +5,9 @@
 Their bmul setting: a 1-row state of m = 96 maps, one diagonal CGRU per step, no relaxation,
 no curriculum, dropout 0.1 on the candidate, AdaMax at 0.01 * 48 / m, saturation cost; they
 report bmul learned in about 800 steps. Differences here as in badd_dcgru.py.
-Measured: see experiments/RESULTS.md (DCGRU section).
+Measured (2-core CPU, seed 0, 2026-11-27, code d23781c, --config.train_minutes=35): stopped
+at step 9,111 (34 min) without learning: 28.9% sequence errors at 5 digits, 100% at 20.
+experiments/RESULTS.md (DCGRU section).
 """
 
 from ngpu_jax.config import base_config
