@@ -146,8 +146,8 @@ def conv_banded(s_BxNxF, w_KFxG, kernel_width):
   [kw, F, G] kernel (XLA:CPU runs it faster than the shifted copies times one matmul: 1.1x at
   batch 32, n 41, 2.2x at batch 8, n 4001, measured 2026-11-27); equal to
   `shift_concat(s) @ w`, whose matmuls its VJP uses: JAX's own gradient of the `lax.conv`
-  made a 'dcgru' train step (m 48, batch 32, n 41) 6x slower (1.0 s against 0.17 s, 2-core
-  CPU, 2026-11-27). The 'cgru' recurrence has its own VJP and does not differentiate this."""
+  made a 'dcgru' train step (m 48, batch 32, n 41) 7.5x slower (1.0 s against 0.135 s,
+  2-core CPU, 2026-11-27; experiments/RESULTS.md, DCGRU section). The 'cgru' recurrence has its own VJP and does not differentiate this."""
   f, g = s_BxNxF.shape[-1], w_KFxG.shape[-1]
   return jax.lax.conv_general_dilated(
       s_BxNxF, w_KFxG.reshape(kernel_width, f, g), (1,), 'SAME',

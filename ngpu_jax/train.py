@@ -191,8 +191,8 @@ def train_step_fn(cfg: model.ModelConfig, tx, dropout_rate: float, conv_impl='ba
           dropout_key=dropout_key, conv_impl=conv_impl, sets_in_use=sets_in_use,
           steps_B=steps_B)
       ce = masked_cross_entropy(logits, targets_BxN, lengths_B)
-      loss = ce + pull * relaxation.pull_penalty(params)
-      return (loss + saturation_weight * cost if saturation_weight else loss), (ce, logits)
+      loss = ce + pull * relaxation.pull_penalty(params) + saturation_weight * cost
+      return loss, (ce, logits)
 
     (_, (ce, logits)), grads = jax.value_and_grad(loss_fn, has_aux=True)(state['params'])
     seq_error = strict_seq_error(logits, targets_BxN, lengths_B)

@@ -38,12 +38,8 @@ def test_dcgru_learns_6_bit_addition(tmp_path):
   """
   c = config_lib.base_config()
   c.task, c.seed, c.num_train_steps = 'badd', 0, 3000
-  c.max_train_digits = c.curriculum_start = 6  # no curriculum
-  c.optimizer, c.learning_rate, c.lr_decay, c.min_learning_rate = 'adamax', 0.01, 0.7, 0.01 / 60
-  c.grad_clip, c.dropout, c.saturation_weight = 100.0, 0.1, 1e-3
-  c.train_steps, c.bucket_step = 'bucket', 4
+  c.max_train_digits, c.bucket_step = 6, 4
   c.eval_digits, c.eval_examples, c.eval_batch_size = (6,), (256,), 128
-  c.model.update(cell='dcgru', nmaps=24, height=1, kernel_height=1, layers=1, relax_sets=1,
-                 init_scale=1.0)
+  config_lib.dcgru_recipe(c, nmaps=24, learning_rate=0.01, dropout=0.1)
   results = train.train_and_evaluate(c, str(tmp_path), log=lambda s: None)
   assert results[6]['seq_error'] < 0.05, results

@@ -14,30 +14,14 @@ strict sequence error 0% at 20 and 25 bits, 100% at 200 and 2000 (it does not ge
 with --config.train_lengths=all also not). Every run: experiments/RESULTS.md (DCGRU section).
 """
 
-from ngpu_jax.config import base_config
+from ngpu_jax.config import base_config, dcgru_recipe
 
 
 def get_config():
   c = base_config()
   c.task = 'badd'
   c.max_train_digits = 20
-  c.curriculum_start = 20  # no curriculum
   c.num_train_steps = 20000
-  c.optimizer = 'adamax'
-  c.learning_rate = 0.01
-  c.lr_decay = 0.7
-  c.min_learning_rate = 0.01 / 60
-  c.train_steps = 'bucket'  # examples run for their bucket's width, as in length bins
-  c.grad_clip = 100.0  # effectively off: Freivalds & Liepins do not clip
-  c.dropout = 0.5
-  c.saturation_weight = 1e-3
   c.eval_digits = (20, 25, 200, 2000)
   c.eval_examples = (512, 512, 512, 8)
-  c.model.cell = 'dcgru'
-  c.model.nmaps = 48
-  c.model.height = 1
-  c.model.kernel_height = 1
-  c.model.layers = 1
-  c.model.relax_sets = 1
-  c.model.init_scale = 1.0  # uniform +-sqrt(3 / fan_in) = TensorFlow's Glorot default here
-  return c
+  return dcgru_recipe(c, nmaps=48, learning_rate=0.01, dropout=0.5)
