@@ -2,6 +2,7 @@
 
   python experiments/ship_model.py --model=runs/copy_7seeds --name=copy \
       --digits=8,16,401,4001 --examples=128,128,64,8 --command="how it was trained"
+      [--step=S]
 
 Evaluates the model (a workdir, or the best member of a many-seeds workdir) with the strict
 metric at --digits on fresh examples (seeded by --seed, apart from training data), and for
@@ -25,6 +26,8 @@ FLAGS = flags.FLAGS
 flags.DEFINE_string('model', None, 'Workdir of the trained model.', required=True)
 flags.DEFINE_string('name', None, 'Shipped name: ngpu_jax.load("pretrained/NAME").',
                     required=True)
+flags.DEFINE_integer('step', None, 'Checkpoint step to ship (default: the newest); see '
+                     'config.keep_checkpoint_every.')
 flags.DEFINE_list('digits', None, 'Test lengths (operand digits / sequence length).',
                   required=True)
 flags.DEFINE_list('examples', None, 'Examples per test length.', required=True)
@@ -45,7 +48,7 @@ def code_version() -> str:
 
 def main(argv):
   del argv
-  predictor = ngpu_jax.load(FLAGS.model)
+  predictor = ngpu_jax.load(FLAGS.model, FLAGS.step)
   task = tasks.get(predictor.task)
   digits, examples = [int(d) for d in FLAGS.digits], [int(e) for e in FLAGS.examples]
   results = evaluate.evaluate_lengths(predictor.params, predictor.model_config, task, digits,

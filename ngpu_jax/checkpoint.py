@@ -38,15 +38,18 @@ def checksum(tree) -> str:
 
 
 class Checkpoints:
-  """Save and restore one run's checkpoints; keeps the newest `max_to_keep`."""
+  """Save and restore one run's checkpoints; keeps the newest `max_to_keep` and, with
+  `keep_period`, every checkpoint whose step is a multiple of it."""
 
-  def __init__(self, workdir: str, max_to_keep: int = 3, read_only: bool = False):
+  def __init__(self, workdir: str, max_to_keep: int = 3, read_only: bool = False,
+               keep_period: int = 0):
     self.read_only = read_only
     self.directory = os.path.join(os.path.abspath(workdir), 'checkpoints')
     self.manager = ocp.CheckpointManager(
         self.directory,
         options=ocp.CheckpointManagerOptions(
-            max_to_keep=None if read_only else max_to_keep, create=not read_only,
+            max_to_keep=None if read_only else max_to_keep, keep_period=keep_period or None,
+            create=not read_only,
             read_only=read_only, save_interval_steps=0 if read_only else 1),
         item_names=('params', 'opt_state', 'progress'))
 

@@ -38,6 +38,11 @@ def base_config() -> ml_collections.ConfigDict:
   c.curriculum_bound = 0.1
   c.curriculum_every = 50  # also the logging interval
   c.checkpoint_every = 500  # a multiple of curriculum_every
+  # > 0: checkpoints at multiples of this step are kept for good (a multiple of
+  # checkpoint_every); otherwise only the newest 3 are. Long-length generalisation swings
+  # from one checkpoint to the next (RESULTS.md, badd seed 0 continued), so the best model
+  # is chosen afterwards: --mode=eval --checkpoint=DIR --step=S.
+  c.keep_checkpoint_every = 0
 
   # Optimisation.
   # 'adam' (the paper's) or 'adamax' (Freivalds & Liepins: AdaMax, b1 0.9, eps 1e-8, b2

@@ -117,6 +117,9 @@ def load(workdir: str, step=None) -> Predictor:
                        'chosen when training ends; it has not ended yet (no best/ there)')
     return load(best, step)
   if os.path.isfile(os.path.join(workdir, 'params.npz')):
+    if step is not None:
+      raise ValueError(f'{workdir} is a shipped model (one set of parameters, no steps); '
+                       'load it without a step')
     return _load_shipped(workdir, config)
   cfg = train.model_config(config)
 

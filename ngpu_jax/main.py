@@ -9,8 +9,9 @@ DIR in --checkpoint may also name a shipped model: --checkpoint=pretrained/copy.
 
 train: trains (resuming from DIR's latest checkpoint if there is one), then evaluates at
        config.eval_digits, prints the table and writes DIR/eval.json.
-eval:  evaluates the latest checkpoint of --checkpoint (default DIR) at config.eval_digits
-       (the config must describe the same task and model) and writes DIR/eval.json.
+eval:  evaluates the latest checkpoint of --checkpoint (default DIR; --step=S for another
+       kept one) at config.eval_digits (the config must describe the same task and model)
+       and writes DIR/eval.json.
 predict: prints the model's answer to --input, written as people write numbers
        (most-significant digit first), and whether it is right.
 visualize: pictures of the model working on --input: its state over the steps, its gates,
@@ -54,6 +55,9 @@ _MODE = flags.DEFINE_enum(
 _CHECKPOINT = flags.DEFINE_string(
     'checkpoint', None, 'eval/predict/visualize: the trained model to use, a workdir or a '
     'shipped model pretrained/NAME (default: --workdir).')
+_STEP = flags.DEFINE_integer(
+    'step', None, 'eval/predict/visualize: the checkpoint step to use (default: the newest '
+    'readable one); runs with config.keep_checkpoint_every keep older ones to choose from.')
 _COORDINATOR = flags.DEFINE_string(
     'coordinator_address', None, 'Several processes (hosts): host:port of process 0; with '
     '--num_processes and --process_id. Each process runs the same command.')
@@ -67,11 +71,12 @@ _INPUT = flags.DEFINE_string(
     'e.g. "1011+0110" for badd or "0110" for rev.')
 
 
-def evaluate_model(config, model_dir: str, workdir: str) -> dict:
-  """Evaluates the model in model_dir at config.eval_digits; eval.json goes to workdir."""
+def evaluate_model(config, model_dir: str, workdir: str, step=None) -> dict:
+  """Evaluates the model in model_dir (its newest checkpoint, or `step`) at
+  config.eval_digits; eval.json goes to workdir."""
   train.check_config(config)
   train.check_matches_workdir(model_dir, config)
-  predictor = inference.load(model_dir)
+  predictor = inference.load(model_dir, step)
   task = tasks.get(config.task)
   print(f'evaluating {model_dir} (step {predictor.step})', flush=True)
   results = evaluate.evaluate_lengths(predictor.params, predictor.model_config, task,
@@ -85,11 +90,11 @@ def evaluate_model(config, model_dir: str, workdir: str) -> dict:
   return results
 
 
-def visualize_text(model_dir: str, text: str, workdir: str) -> list:
+def visualize_text(model_dir: str, text: str, workdir: str, step=None) -> list:
   """Writes the pictures of the model in model_dir working on one example."""
   from ngpu_jax import visualize  # matplotlib only for this mode
 
-  predictor = inference.load(model_dir)
+  predictor = inference.load(model_dir, step)
   outdir = os.path.join(train.prepare_workdir(workdir), 'visualize')
   paths = visualize.write_all(predictor, text, outdir,
                               os.path.join(predictor.directory, 'metrics.jsonl'))
@@ -98,9 +103,9 @@ def visualize_text(model_dir: str, text: str, workdir: str) -> list:
   return paths
 
 
-def predict_text(model_dir: str, text: str) -> bool:
+def predict_text(model_dir: str, text: str, step=None) -> bool:
   """Prints the model's answer to one human-written example and whether it is right."""
-  predictor = inference.load(model_dir)
+  predictor = inference.load(model_dir, step)
   task = tasks.get(predictor.task)
   inputs = tasks.encode_text(task, text)
   answer = tasks.decode_text(task, predictor.predict(inputs)[0])
@@ -184,23 +189,26 @@ def main(argv):
         raise ValueError('predict needs a trained model: pass --checkpoint=DIR or --workdir=DIR')
       if not _INPUT.value:
         raise ValueError('predict needs --input, e.g. --input="1011+0110"')
-      predict_text(model_dir, _INPUT.value)
+      predict_text(model_dir, _INPUT.value, _STEP.value)
       return
     if mode == 'visualize':
       if not model_dir:
         raise ValueError('visualize needs a trained model: pass --checkpoint=DIR or --workdir=DIR')
       if not _INPUT.value:
         raise ValueError('visualize needs --input, e.g. --input="1011+0110"')
-      visualize_text(model_dir, _INPUT.value, _WORKDIR.value or model_dir)
+      visualize_text(model_dir, _INPUT.value, _WORKDIR.value or model_dir, _STEP.value)
       return
     if config is None:
       raise ValueError('--config is required, e.g. --config=experiments/configs/default.py')
     if not _WORKDIR.value:
       raise ValueError('--workdir is required, e.g. --workdir=/tmp/ngpu_run')
     if mode == 'train':
+      if _STEP.value is not None:
+        raise ValueError('--step is for eval/predict/visualize; training resumes from the '
+                         'newest checkpoint')
       train.train_and_evaluate(config, _WORKDIR.value, log=lambda s: print(s, flush=True))
     else:
-      evaluate_model(config, model_dir, _WORKDIR.value)
+      evaluate_model(config, model_dir, _WORKDIR.value, _STEP.value)
   except ValueError as e:
     _fail(str(e))
   except train.Interrupted as e:
@@ -211,7 +219,7 @@ def main(argv):
 def run():
   """Console-script entry point (`ngpu-jax`): absl's --help shows the flags and usage of the
   module named in sys.argv[0], here the script, so register them for it."""
-  for name in ('config', 'workdir', 'mode', 'checkpoint', 'input', 'coordinator_address',
+  for name in ('config', 'workdir', 'mode', 'checkpoint', 'step', 'input', 'coordinator_address',
                'num_processes', 'process_id', 'distributed'):
     flags.FLAGS.register_key_flag_for_module(sys.argv[0], flags.FLAGS[name])
   sys.modules['__main__'].__doc__ = __doc__

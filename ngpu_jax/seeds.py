@@ -152,7 +152,7 @@ def train_seeds(config, workdir: str, log=print) -> dict:
     train.check_matches_workdir(workdir, config)
   # The noise stage exists when any member uses noise; a zero scale then adds zeros.
   tx = train.make_optimizer(max(members, key=lambda m: m.grad_noise_scale))
-  ckpts = checkpoint.Checkpoints(workdir)
+  ckpts = checkpoint.Checkpoints(workdir, keep_period=config.keep_checkpoint_every)
   n_max = task.length(config.max_train_digits)
   pulls = [relaxation.pull_schedule(m.pull_start, m.pull_factor, m.pull_cap) for m in members]
 

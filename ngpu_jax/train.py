@@ -69,6 +69,10 @@ def check_config(config) -> tasks.Task:
     if config[name] % config.curriculum_every:
       raise ValueError(f'{name} ({config[name]}) must be a multiple of curriculum_every '
                        f'({config.curriculum_every})')
+  keep = config.keep_checkpoint_every
+  if not isinstance(keep, int) or keep < 0 or keep % config.checkpoint_every:
+    raise ValueError(f'keep_checkpoint_every must be 0 or a multiple of checkpoint_every '
+                     f'({config.checkpoint_every}), got {keep!r}')
   if not 0.0 <= config.dropout < 1.0:
     raise ValueError(f'dropout must be in [0, 1), got {config.dropout}')
   if config.optimizer not in ('adam', 'adamax'):
@@ -417,7 +421,7 @@ def train_and_evaluate(config, workdir: str, log=print) -> dict:
   else:
     check_matches_workdir(workdir, config)
   tx = make_optimizer(config)
-  ckpts = checkpoint.Checkpoints(workdir)
+  ckpts = checkpoint.Checkpoints(workdir, keep_period=config.keep_checkpoint_every)
   n_max = task.length(config.max_train_digits)
   pull_of = relaxation.pull_schedule(config.pull_start, config.pull_factor, config.pull_cap)
 

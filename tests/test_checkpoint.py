@@ -46,6 +46,16 @@ def test_params_only_and_keeps_newest(tmp_path):
   ckpts.close()
 
 
+def test_keep_period_keeps_multiples_for_good(tmp_path):
+  state = _state()
+  ckpts = checkpoint.Checkpoints(str(tmp_path), max_to_keep=2, keep_period=2)
+  for step in (1, 2, 3, 4, 5, 6, 7):
+    ckpts.save(step, state['params'], state['opt_state'], {'step': step})
+  ckpts.wait()
+  assert sorted(os.listdir(tmp_path / 'checkpoints'), key=int) == ['2', '4', '6', '7']
+  ckpts.close()
+
+
 def test_no_checkpoint(tmp_path):
   ckpts = checkpoint.Checkpoints(str(tmp_path))
   assert ckpts.latest_step() is None

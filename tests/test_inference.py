@@ -72,6 +72,8 @@ def test_shipped_model_round_trip(trained, tmp_path, monkeypatch):
   assert shipped.step == original.step and shipped.task == original.task
   x, _ = tasks.sample(tasks.get('badd'), 5, 4, np.random.default_rng(0))
   np.testing.assert_array_equal(shipped.predict(x), original.predict(x))
+  with pytest.raises(ValueError, match='is a shipped model .* without a step'):
+    ngpu_jax.load('pretrained/mine', step=shipped.step)
   with pytest.raises(ValueError, match="no shipped model 'other'; the shipped models are: "
                                        'pretrained/mine'):
     ngpu_jax.load('pretrained/other')

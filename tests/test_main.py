@@ -58,8 +58,32 @@ def test_eval_mode_with_hard_inputs(trained, tmp_path):
   assert set(hard['full_carry']) == {'2', '4'} and hard['zero']['4']['examples'] == 4
 
 
+def test_eval_and_predict_an_older_step(trained, tmp_path):
+  workdir, _ = trained
+  result = _cli(f'--workdir={tmp_path}', f'--checkpoint={workdir}', '--mode=eval', '--step=5',
+                *TINY)
+  assert result.returncode == 0, result.stderr
+  assert '(step 5)' in result.stdout
+  result = _cli('--mode=predict', f'--checkpoint={workdir}', '--step=5', '--input=11+01')
+  assert result.returncode == 0, result.stderr
+  assert 'step 5)' in result.stdout
+
+
+@pytest.mark.parametrize('args,message', [
+    (['--mode=eval', '--step=7'], 'has no checkpoint 7; it has [5, 10]'),
+    (['--step=5'], '--step is for eval/predict/visualize'),
+])
+def test_bad_step(trained, args, message):
+  workdir, _ = trained
+  result = _cli(f'--workdir={workdir}', *TINY, *args)
+  assert result.returncode == 2 and 'Traceback' not in result.stderr
+  assert message in result.stderr
+
+
 @pytest.mark.parametrize('args,message', [
     (['--config.task=bad'], "unknown task 'bad'"),
+    (['--config.keep_checkpoint_every=7'],
+     'keep_checkpoint_every must be 0 or a multiple of checkpoint_every (5), got 7'),
     (['--config.max_train_digits=0'], 'digits must be >= 1'),
     (['--config.model.nmaps=16'], 'model.nmaps=8'),
     (['--config.model.height=3'], 'model.height=4'),
