@@ -16,7 +16,8 @@ from ngpu_jax import checkpoint, evaluate, model, relaxation, tasks, train
 
 
 class Predictor:
-  """A trained Neural GPU: `.task` (its name), `.config`, `.params`, `.predict(inputs)`;
+  """A trained Neural GPU: `.task` (its name), `.config`, `.params`, `.predict(inputs)`,
+  `.answer(text)`;
   `.directory`: where it was loaded from (its metrics.jsonl, when trained there)."""
 
   def __init__(self, config, params, step: int, directory: str = ''):
@@ -35,6 +36,12 @@ class Predictor:
                         min(batch_size, inputs_BxN.shape[0]), inputs_BxN.shape[0], 'predicting')
     return evaluate.predict(self.params, inputs_BxN, self.model_config,
                             min(batch_size, inputs_BxN.shape[0]))
+
+  def answer(self, text: str) -> str:
+    """The model's answer to one example written as people write it (most-significant digit
+    first, e.g. '1011+0110' -> '10001'); ValueError for text the task cannot read."""
+    task = tasks.get(self.task)
+    return tasks.decode_text(task, self.predict(tasks.encode_text(task, text))[0])
 
 
 def check_inputs(inputs_BxN, vocab_size: int) -> np.ndarray:

@@ -107,9 +107,8 @@ def predict_text(model_dir: str, text: str, step=None) -> bool:
   """Prints the model's answer to one human-written example and whether it is right."""
   predictor = inference.load(model_dir, step)
   task = tasks.get(predictor.task)
-  inputs = tasks.encode_text(task, text)
-  answer = tasks.decode_text(task, predictor.predict(inputs)[0])
-  truth = tasks.decode_text(task, tasks.solve(task, inputs)[0])
+  answer = predictor.answer(text)
+  truth = tasks.decode_text(task, tasks.solve(task, tasks.encode_text(task, text))[0])
   right = answer == truth
   print(f'{text} -> {answer}  ({"right" if right else f"wrong: the answer is {truth}"}; '
         f'{task.name} model from {model_dir}, step {predictor.step})', flush=True)

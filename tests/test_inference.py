@@ -23,6 +23,15 @@ def test_load_and_predict_any_length(trained):
     assert out.min() >= 0 and out.max() < 14
 
 
+def test_answer_is_the_decoded_prediction(trained):
+  predictor = ngpu_jax.load(str(trained))
+  badd = tasks.get('badd')
+  x = tasks.encode_text(badd, '1011+110')
+  assert predictor.answer('1011+110') == tasks.decode_text(badd, predictor.predict(x)[0])
+  with pytest.raises(ValueError, match='needs input like'):
+    predictor.answer('1011')
+
+
 @pytest.mark.parametrize('inputs,message', [
     (np.array([[1, 2, 14]]), 'symbol id 14, outside the vocabulary'),
     (np.array([[1, -1, 2]]), 'symbol id -1'),
