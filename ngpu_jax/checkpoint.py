@@ -49,8 +49,8 @@ class Checkpoints:
         self.directory,
         options=ocp.CheckpointManagerOptions(
             max_to_keep=None if read_only else max_to_keep, keep_period=keep_period or None,
-            create=not read_only,
-            read_only=read_only, save_interval_steps=0 if read_only else 1),
+            create=not read_only, read_only=read_only,
+            save_interval_steps=0 if read_only else 1),
         item_names=('params', 'opt_state', 'progress'))
 
   def latest_step(self):

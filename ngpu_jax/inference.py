@@ -17,8 +17,8 @@ from ngpu_jax import checkpoint, evaluate, model, relaxation, tasks, train
 
 class Predictor:
   """A trained Neural GPU: `.task` (its name), `.config`, `.params`, `.predict(inputs)`,
-  `.answer(text)`;
-  `.directory`: where it was loaded from (its metrics.jsonl, when trained there)."""
+  `.answer(text)`; `.directory`: where it was loaded from (its metrics.jsonl, when trained
+  there)."""
 
   def __init__(self, config, params, step: int, directory: str = ''):
     self.directory = directory

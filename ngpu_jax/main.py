@@ -218,8 +218,8 @@ def main(argv):
 def run():
   """Console-script entry point (`ngpu-jax`): absl's --help shows the flags and usage of the
   module named in sys.argv[0], here the script, so register them for it."""
-  for name in ('config', 'workdir', 'mode', 'checkpoint', 'step', 'input', 'coordinator_address',
-               'num_processes', 'process_id', 'distributed'):
+  for name in ('config', 'workdir', 'mode', 'checkpoint', 'step', 'input',
+               'coordinator_address', 'num_processes', 'process_id', 'distributed'):
     flags.FLAGS.register_key_flag_for_module(sys.argv[0], flags.FLAGS[name])
   sys.modules['__main__'].__doc__ = __doc__
   app.run(main, flags_parser=parse_flags)
