@@ -186,6 +186,15 @@ def main(argv):
           + (f", reference {row['reference_ms']:.0f} ms (x{row['speedup_vs_reference']:.1f})"
              if FLAGS.reference else ''), flush=True)
 
+  for n, steps in ((401, 401), (4001, FLAGS.eval_steps_n4001 or 4001)):
+    result = eval_forward(n, steps, repeats if n <= 401 else max(1, repeats // 2))
+    out[f'eval_n{n}'] = result
+    how = ('' if result['steps_timed'] == n
+           else f" (extrapolated from {result['steps_timed']} timed steps)")
+    print(f"eval n={n} batch 8: {result['seconds']:.2f} s{how}, {result['gflops']:.0f} GFLOP/s "
+          f"model ({result['executed_gflops']:.0f} executed), compile {result['compile_s']:.1f} s, "
+          f"peak {result['peak_mib']:.0f} MiB", flush=True)
+
   separate = 32 / (out['train_b32_n41_m24']['ms'] / 1e3)  # examples/s of one-seed runs
   out['seeds'] = {}
   for num_seeds in map(int, FLAGS.seeds):
@@ -196,15 +205,6 @@ def main(argv):
           f"{result['examples_per_s']:.0f} examples/s (separate runs: {separate:.0f}; "
           f"x{result['speedup_vs_separate_runs']:.2f}), compile {result['compile_s']:.1f} s",
           flush=True)
-
-  for n, steps in ((401, 401), (4001, FLAGS.eval_steps_n4001 or 4001)):
-    result = eval_forward(n, steps, repeats if n <= 401 else max(1, repeats // 2))
-    out[f'eval_n{n}'] = result
-    how = ('' if result['steps_timed'] == n
-           else f" (extrapolated from {result['steps_timed']} timed steps)")
-    print(f"eval n={n} batch 8: {result['seconds']:.2f} s{how}, {result['gflops']:.0f} GFLOP/s "
-          f"model ({result['executed_gflops']:.0f} executed), compile {result['compile_s']:.1f} s, "
-          f"peak {result['peak_mib']:.0f} MiB", flush=True)
 
   main_train, eval4001 = out['train_b32_n41_m24'], out['eval_n4001']
   out.update(

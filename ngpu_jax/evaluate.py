@@ -76,11 +76,15 @@ def predict(params, inputs_BxN, cfg: model.ModelConfig, batch_size: int, log=Non
   return out
 
 
+def sample_eval(task: tasks.Task, digits: int, examples: int, seed: int):
+  """The evaluation examples (inputs, targets) at one length: a stream apart from training's."""
+  return tasks.sample(task, digits, examples, np.random.default_rng([seed, EVAL_STREAM, digits]))
+
+
 def evaluate_digits(params, cfg, task: tasks.Task, digits: int, examples: int, batch_size: int,
                     seed: int, log=None) -> dict:
   """Error rates at one length on `examples` fresh random examples."""
-  rng = np.random.default_rng([seed, EVAL_STREAM, digits])
-  inputs, targets = tasks.sample(task, digits, examples, rng)
+  inputs, targets = sample_eval(task, digits, examples, seed)
   predictions = predict(params, inputs, cfg, batch_size, log)
   lengths = np.full((examples,), inputs.shape[1])
   return rates(error_counts(predictions, targets, lengths))
