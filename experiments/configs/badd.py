@@ -6,8 +6,8 @@ The paper's setting (SPEC.md): m = 24, h = 4, 2 CGRUs per step, 6 relaxed sets, 
 clip 1, dropout 10%, curriculum from 1 to 20 digits; strict sequence error at 20, 25, 200 and
 2000 operand digits.
 Measured (2-core CPU, 2026-11-27; experiments/RESULTS.md, badd section, has every run):
-seed 0, 28,500 steps in 152 minutes of training: strict sequence error 0% at 20, 25 and 200
-bits (512 examples each), 1 of 64 at 2000 bits; seeds 1 and 2, stopped at 19,500 and 15,850
+seed 0, 27,000 steps in 144 minutes of training: strict sequence error 0% at 20, 25 and 200
+bits (512 examples each), 0.49% (5 of 1024, evaluated on an H100) at 2000 bits; seeds 1 and 2, stopped at 19,500 and 15,850
 steps (95 minutes): exact or nearly at 20 bits, 100% at 200.
 """
 

@@ -1,0 +1,65 @@
+"""experiments/screen_checkpoints.py: many kept checkpoints evaluated in one process give the
+same error rates as the library's evaluation of each, stop at the first length with an
+error, and refuse bad arguments."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+import ngpu_jax
+from ngpu_jax import evaluate, tasks, train
+from conftest import tiny_config
+
+
+@pytest.fixture(scope='module')
+def trained(tmp_path_factory):
+  workdir = tmp_path_factory.mktemp('run')
+  train.train_and_evaluate(tiny_config(keep_checkpoint_every=10), str(workdir),
+                           log=lambda s: None)
+  return workdir
+
+
+def screen(*args):
+  return subprocess.run([sys.executable, 'experiments/screen_checkpoints.py', *args],
+                        capture_output=True, text=True, timeout=300)
+
+
+def test_rows_match_the_library_evaluation(trained, tmp_path):
+  out = tmp_path / 'screen.json'
+  result = screen(f'--model={trained}', '--digits=2,30', '--examples=8,4', '--seed=7',
+                  '--precisions=highest,bfloat16', '--batch_size=8', f'--json={out}')
+  assert result.returncode == 0, result.stderr[-2000:]
+  rows = json.loads(out.read_text())['rows']
+  assert sorted({r['step'] for r in rows}) == [10, 20]  # every kept checkpoint
+  for step in (10, 20):
+    predictor = ngpu_jax.load(str(trained), step)
+    expected = evaluate.evaluate_lengths(predictor.params, predictor.model_config,
+                                         tasks.get('badd'), [2, 30], [8, 4], 8, 7,
+                                         log=lambda s: None)
+    for precision in ('highest', 'bfloat16'):
+      mine = [r for r in rows if r['step'] == step and r['precision'] == precision]
+      # lengths in order, stopping after the first with an error
+      assert [r['digits'] for r in mine] == ([2, 30] if mine[0]['seq_error'] == 0 else [2])
+      for r in mine:
+        if precision == 'highest':  # the CPU computes fp32 whatever is asked; compare fp32
+          for key in ('seq_error', 'seq_error_lenient', 'symbol_error'):
+            assert r[key] == expected[r['digits']][key]
+        else:
+          assert 0 <= r['differs_from_first'] <= r['examples']
+
+
+@pytest.mark.parametrize('args, message', [
+    (['--steps=15'], 'not kept checkpoints'),
+    (['--steps=100:200'], 'no kept checkpoint in 100:200'),
+    (['--examples=8'], 'one --examples count per --digits'),
+    (['--precisions=fp8'], 'unknown precisions'),
+])
+def test_bad_arguments(trained, args, message):
+  base = {'--digits': '2,3', '--examples': '8,8'}
+  for arg in args:
+    base[arg.split('=')[0]] = arg.split('=', 1)[1]
+  result = screen(f'--model={trained}', *(f'{k}={v}' for k, v in base.items()))
+  assert result.returncode != 0
+  assert message in result.stderr
