@@ -1,0 +1,109 @@
+"""Start a new run from a kept checkpoint of another one, e.g. to train the best checkpoint
+on at a lower learning rate:
+
+  python experiments/branch_run.py --source=runs/badd_s0_long_all --step=27000 \
+      --target=runs/badd_s0_ft --learning_rate=1e-4
+  python -m ngpu_jax.main --config=experiments/configs/badd.py --workdir=runs/badd_s0_ft \
+      --config.seed=0 --config.train_minutes=...
+
+TARGET gets SOURCE's checkpoint STEP (default: the newest) with its parameters, optimizer
+state and progress (step, curriculum, learning-rate history, training time), and SOURCE's
+config; training there resumes from that step with whatever config the command gives
+(task and model must match). --learning_rate replaces the learning rate kept in the
+optimizer state (the config's learning_rate is only the starting rate of a fresh run).
+Checkpoints written before commit 691561b, whose optimizer state lacks the
+`optax.apply_if_finite` wrapper, are carried into today's layout (counters at zero).
+"""
+
+import os
+
+from absl import app, flags
+import optax
+
+from ngpu_jax import checkpoint, train
+from ngpu_jax.config import base_config
+
+FLAGS = flags.FLAGS
+
+
+def define_flags():  # only when run as a script: the tests import branch() beside main.py's flags
+  flags.DEFINE_string('source', None, 'Workdir to branch from.', required=True)
+  flags.DEFINE_string('target', None, 'New workdir (must hold no checkpoints).', required=True)
+  flags.DEFINE_integer('step', None, 'Checkpoint of SOURCE to start from (default: newest).')
+  flags.DEFINE_float('learning_rate', None, 'New learning rate (default: the saved one).')
+
+
+def source_config(workdir: str):
+  """SOURCE's config, with fields added since it was written at today's defaults (which
+  are the old behaviour)."""
+  saved = train.read_config(workdir)
+  if saved is None:
+    raise ValueError(f'{workdir} holds no run (no config.json)')
+  config = base_config()
+  for field, value in saved.items():
+    if field == 'model':
+      config.model.update(value)
+    else:
+      config[field] = value
+  return config
+
+
+def restore(ckpts, step: int, state: dict):
+  """(params, opt_state) of checkpoint `step` in today's optimizer layout."""
+  try:
+    return ckpts.restore(step, state['params'], state['opt_state'])
+  except checkpoint.CheckpointDamaged as today:
+    try:  # before 691561b: the same chain's state, not yet inside apply_if_finite
+      params, inner = ckpts.restore(step, state['params'], state['opt_state'].inner_state)
+    except checkpoint.CheckpointDamaged:
+      raise today from None
+    return params, state['opt_state']._replace(inner_state=inner)
+
+
+def branch(source: str, target: str, step=None, learning_rate=None) -> int:
+  """Writes checkpoint `step` of `source` into `target`; returns the step."""
+  if os.path.exists(os.path.join(target, 'checkpoints')):
+    raise ValueError(f'{target} already holds checkpoints; choose a new workdir')
+  if learning_rate is not None and not 0 < learning_rate < float('inf'):
+    raise ValueError(f'learning_rate must be a positive number, got {learning_rate}')
+  config = source_config(source)
+  old = checkpoint.Checkpoints(source, read_only=True)
+  try:
+    kept = sorted(old.manager.all_steps())
+    if not kept:
+      raise ValueError(f'{source} holds no checkpoint')
+    step = kept[-1] if step is None else step
+    if step not in kept:
+      raise ValueError(f'{source} has no checkpoint {step}; it has {kept}')
+    progress = old.progress(step)
+    tx = train.make_optimizer(config)
+    state = train.initial_state(config, train.model_config(config), tx,
+                                progress['curriculum']['merged'])
+    params, opt_state = restore(old, step, state)
+  finally:
+    old.close()
+  assert isinstance(opt_state, optax.ApplyIfFiniteState)
+  if learning_rate is not None:
+    opt_state = train.set_learning_rate(opt_state, learning_rate)
+  os.makedirs(target, exist_ok=True)
+  train.save_config(target, config)
+  new = checkpoint.Checkpoints(target)
+  new.save(step, params, opt_state, progress)
+  new.wait()
+  new.close()
+  return step
+
+
+def main(argv):
+  del argv
+  try:
+    step = branch(FLAGS.source, FLAGS.target, FLAGS.step, FLAGS.learning_rate)
+  except ValueError as e:
+    raise app.UsageError(str(e)) from None
+  print(f'step {step} of {FLAGS.source} saved in {FLAGS.target}'
+        + (f' with learning rate {FLAGS.learning_rate:g}' if FLAGS.learning_rate else ''))
+
+
+if __name__ == '__main__':
+  define_flags()
+  app.run(main)
