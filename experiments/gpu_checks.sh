@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # The accelerator checks of issues 3, 4 and 5 in one call (a lent GPU has minutes, not hours):
 #   bash experiments/gpu_checks.sh OUTDIR MODEL [A_SECONDS B_SECONDS C_SECONDS]
-# A: screens MODEL's kept checkpoints from step 23,000 on (tf32): 512 random sums at 200 bits,
-#    then 256 at 2000 for the exact ones;
+# A: screens MODEL's kept checkpoints from step 23,000 on (STEPS=FIRST:LAST for others; tf32):
+#    512 random sums at 200 bits, then 256 at 2000 for the exact ones;
 # B: the benchmark (fp32 at full precision), JSON on its last line;
 # C: the newest checkpoint exact in A on 1024 sums at 2000 bits in bf16, tf32 and fp32 (the
 #    same examples; each row counts the examples whose answer differs from bf16's).
 # Each stage has its own time limit (default 150, 200, 230 s) and writes its log and JSON to
 # OUTDIR as it goes, so a stage cut short still leaves what it finished.
+# The GPU image of 2026-11-27 (jax 0.11.2) lacked ml_collections and tensorboardX: carry their
+# wheels, `pip install --no-deps --target /tmp/site` them, PYTHONPATH=/tmp/site:$PWD.
 set -u
 out=$1; model=$2; limit_a=${3:-150}; limit_b=${4:-200}; limit_c=${5:-230}
-A_EXAMPLES=${A_EXAMPLES:-512,256}; C_EXAMPLES=${C_EXAMPLES:-1024}; BATCH=${BATCH:-256}
+STEPS=${STEPS:-23000:999999}; A_EXAMPLES=${A_EXAMPLES:-512,256}; C_EXAMPLES=${C_EXAMPLES:-1024}; BATCH=${BATCH:-256}
 BENCH_FLAGS=${BENCH_FLAGS:---repeats=3 --eval_steps_n4001=4001}
 mkdir -p "$out"
 export XLA_PYTHON_CLIENT_PREALLOCATE=false PYTHONUNBUFFERED=1 \
@@ -20,7 +22,7 @@ export XLA_PYTHON_CLIENT_PREALLOCATE=false PYTHONUNBUFFERED=1 \
 cat "$out/device.txt"
 
 echo "== A: screening (tf32), $(date -u +%T)"
-timeout "$limit_a" python3 experiments/screen_checkpoints.py --model="$model" --steps=23000:999999 \
+timeout "$limit_a" python3 experiments/screen_checkpoints.py --model="$model" --steps="$STEPS" \
   --digits=200,2000 --examples="$A_EXAMPLES" --precisions=tensorfloat32 --batch_size="$BATCH" \
   --json="$out/screen.json" 2>&1 | grep -v '^[IW][0-9]' | tee "$out/screen.log"
 
