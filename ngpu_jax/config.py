@@ -30,6 +30,11 @@ def base_config() -> ml_collections.ConfigDict:
   # 'all' (every example its own, uniform up to the curriculum's length, padded to the
   # widest; Freivalds & Liepins train every length in every step).
   c.train_lengths = 'one'
+  # Beyond the paper: this fraction of training examples (each example by chance) comes from
+  # the hard-input families of tasks.HARD_FAMILIES (full carry chains, powers of two, a zero
+  # operand, ...) at the batch's length, a family chosen uniformly; two-operand arithmetic
+  # tasks with train_lengths 'one' only. 0 draws nothing extra (the paper's data).
+  c.train_hard_fraction = 0.0
 
   # Length curriculum (SPEC.md section 3): every `curriculum_every` steps a fresh batch at the
   # current length is decoded without dropout; below `curriculum_bound` sequence error the

@@ -79,6 +79,13 @@ def check_config(config) -> tasks.Task:
     raise ValueError(f"optimizer must be 'adam' or 'adamax', got {config.optimizer!r}")
   if config.train_lengths not in ('one', 'all'):
     raise ValueError(f"train_lengths must be 'one' or 'all', got {config.train_lengths!r}")
+  if not 0 <= config.train_hard_fraction <= 1:
+    raise ValueError(f'train_hard_fraction must be in [0, 1], got {config.train_hard_fraction}')
+  if config.train_hard_fraction and not (tasks.has_hard_families(task)
+                                         and config.train_lengths == 'one'):
+    raise ValueError('train_hard_fraction > 0 needs a two-operand arithmetic task and '
+                     f"train_lengths 'one' (got task {task.name}, train_lengths "
+                     f'{config.train_lengths!r})')
   if config.train_steps not in ('own', 'bucket'):
     raise ValueError(f"train_steps must be 'own' or 'bucket', got {config.train_steps!r}")
   if config.train_steps == 'bucket' and num_seeds > 1:
@@ -226,6 +233,12 @@ def sample_batch(task, config, cur_state: dict, step: int):
   if config.train_lengths == 'one':
     digits = curriculum.sample_digits(cur_state, task.min_digits, config.max_train_digits, rng)
     x, y = tasks.sample(task, digits, config.batch_size, rng)
+    if config.train_hard_fraction:  # drawn only then: the paper's batches stay as they were
+      families = tasks.HARD_FAMILIES[task.kind]
+      for i in np.flatnonzero(rng.random(config.batch_size) < config.train_hard_fraction):
+        family = families[int(rng.integers(len(families)))]
+        hard_x, hard_y = tasks.sample_hard(task, family, digits, 1, rng)
+        x[i], y[i] = hard_x[0], hard_y[0]
     return x, y, np.full((config.batch_size,), x.shape[1], np.int32)
   digits = rng.integers(task.min_digits, cur_state['cur'] + 1, size=config.batch_size)
   n = task.length(int(digits.max()))

@@ -149,6 +149,9 @@ def test_config_must_match_workdir(tmp_path):
     ({'nonfinite_lr_factor': 0.0}, 'nonfinite_lr_factor'),
     ({'task': 'rev', 'eval_hard_examples': 4}, 'hard-input families exist for the two-operand arithmetic'),
     ({'max_nonfinite_steps': 0}, 'max_nonfinite_steps'),
+    ({'train_hard_fraction': 1.5}, r'train_hard_fraction must be in \[0, 1\]'),
+    ({'task': 'rev', 'train_hard_fraction': 0.5}, 'needs a two-operand arithmetic task'),
+    ({'train_lengths': 'all', 'train_hard_fraction': 0.5}, "train_lengths 'one'"),
 ])
 def test_bad_config(tmp_path, overrides, message):
   with pytest.raises(ValueError, match=message):
@@ -262,3 +265,45 @@ def test_sample_batch_with_every_length(task_name):
   again = train.sample_batch(task, config, cur, step=3)
   for a, b in zip((x, y, lengths), again):
     np.testing.assert_array_equal(a, b)
+
+
+def _is_hard(row, base: int) -> bool:
+  """Whether an arithmetic input row is a pair of one of tasks.HARD_FAMILIES."""
+  d = (len(row) - 1) // 2
+  a, b = (sum(int(v - 1) * base**i for i, v in enumerate(part))
+          for part in (row[:d], row[d + 1:]))
+  top = base**d - 1
+  powers = {base**i for i in range(d)}
+  pattern = sum((base - 1) * base**i for i in range(0, d, 2))
+  return (any({a, b} == {base**k - 1, 1} for k in range(1, d + 1))  # full_carry
+          or a == b == top  # all_max
+          or a == b < base**2  # leading_zeros
+          or (pattern in (a, b) and {a, b} <= {pattern, top - pattern})  # alternating
+          or (a in powers and b in powers) or 0 in (a, b))  # powers, zero
+
+
+@pytest.mark.parametrize('task_name', [t for t in sorted(tasks.TASKS)
+                                       if tasks.has_hard_families(tasks.get(t))])
+def test_sample_batch_with_hard_fraction(task_name):
+  """train_hard_fraction: the replaced rows are hard-family examples with right answers, the
+  others are the paper's batch unchanged; 0 leaves the batch as it was; a pure function of
+  (seed, step)."""
+  task = tasks.get(task_name)
+  config = config_lib.base_config()
+  config.task, config.max_train_digits = task_name, 8
+  cur = {'cur': 8, 'advances': 0, 'merged': False}
+  plain_x, plain_y, _ = train.sample_batch(task, config, cur, step=5)
+  config.train_hard_fraction = 0.5
+  x, y, lengths = train.sample_batch(task, config, cur, step=5)
+  assert x.shape == plain_x.shape and (lengths == x.shape[1]).all()
+  replaced = (x != plain_x).any(axis=1)
+  assert 4 <= replaced.sum() <= 28  # about half of 32
+  assert all(_is_hard(row, task.base) for row in x[replaced])
+  np.testing.assert_array_equal(y, tasks.solve(task, x))
+  np.testing.assert_array_equal(y[~replaced], plain_y[~replaced])
+  again = train.sample_batch(task, config, cur, step=5)
+  np.testing.assert_array_equal(again[0], x)
+  config.train_hard_fraction = 1.0
+  x, y, _ = train.sample_batch(task, config, cur, step=6)
+  assert all(_is_hard(row, task.base) for row in x)
+  np.testing.assert_array_equal(y, tasks.solve(task, x))
