@@ -70,7 +70,11 @@ def screen(model_dir, steps, digits, examples, precisions, seed, batch_size, log
   rows = []
   for step in steps:
     predictor = ngpu_jax.load(model_dir, step)
-    task = task or tasks.get(predictor.task)
+    if task is None:  # refuse lengths that would not fit in memory before evaluating any
+      task = tasks.get(predictor.task)
+      for d, e in zip(digits, examples):
+        evaluate.check_fits(predictor.model_config, task.length(d), min(batch_size, e), e,
+                            f'evaluating {d} digits')
     for precision in precisions:
       for d, e in zip(digits, examples):
         if d not in samples:
@@ -125,8 +129,11 @@ def main(argv):
         json.dump({'model': FLAGS.model, 'seed': FLAGS.seed, 'device': device.device_kind,
                    'jax': jax.__version__, 'rows': rows}, f, indent=1)
 
-  screen(FLAGS.model, steps, digits, examples, FLAGS.precisions, FLAGS.seed, FLAGS.batch_size,
-         log=lambda s: print(s, flush=True), on_row=write)
+  try:
+    screen(FLAGS.model, steps, digits, examples, FLAGS.precisions, FLAGS.seed,
+           FLAGS.batch_size, log=lambda s: print(s, flush=True), on_row=write)
+  except ValueError as e:  # a length too long for memory
+    raise app.UsageError(str(e)) from None
 
 
 if __name__ == '__main__':
