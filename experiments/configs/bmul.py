@@ -4,9 +4,9 @@
 
 Measured (2-core CPU, fp32, 2026-11-27; experiments/RESULTS.md, bmul section): seed 0 reached
 20 digits and merged its relaxed sets at step 31,700 (53 minutes of training; the paper:
-about 30k steps); at step 44,022 (111 minutes, stopped there, not finished) kept checkpoints
-from 39,500 to 44,000: 8 of 10 exact on 128 random products at 20 and 25 bits, those 8 9-42%
-wrong on 64 at 200 bits; none exact at 200 yet, 2000 not tested. Runs past 60,000 steps need
+about 30k steps); stopped at step 48,021 (129 minutes, not finished). Kept checkpoints from
+39,500 to 48,000: 10 of 18 exact on 128 random products at 20 and 25 bits, those 10 1.6-42%
+wrong on 64 at 200 bits (step 46,000: 1 of 64); none exact at 200 yet, 2000 not tested. Runs past 60,000 steps need
 --config.num_train_steps.
 """
 
