@@ -3,14 +3,16 @@ precisions, to find the ones that generalise (and whether lower precision change
 
   python experiments/screen_checkpoints.py --model=runs/badd_s0_long_all --steps=23000:32057 \
       --digits=200,2000 --examples=512,256 [--precisions=highest,tensorfloat32,bfloat16] \
-      [--seed=4321] [--batch_size=256] [--json=screen.json]
+      [--seed=4321] [--batch_size=256] [--json=screen.json] [--task=badd_carry]
 
-For every step (every kept one by default, a list, or a FIRST:LAST range) and every matmul
+For every step (every kept one by default, a list, or a FIRST:LAST range; a shipped model,
+`--model=pretrained/NAME`, has one) and every matmul
 precision (`jax.default_matmul_precision`: highest = fp32, tensorfloat32 and bfloat16 use an
 accelerator's matrix units with fp32 accumulation and fp32 state; a CPU computes fp32
 whatever is asked), the step is evaluated at --digits in order, with the strict metric on
 fresh examples (--seed, the examples of `--mode=eval --config.seed=SEED`), and stops at the
-first length with an error: longer lengths cost more and the step is out. Compilation
+first length with an error (unless --keep_going): longer lengths cost more and the step
+is out. Compilation
 happens once per width and precision, not once per step as with one `--mode=eval` call per
 step. With several precisions, every row after the first precision's also counts the
 examples whose predicted sequence differs from the first precision's on the same examples.
@@ -18,6 +20,7 @@ Prints one line per evaluation as it finishes and rewrites --json after each.
 """
 
 import json
+import os
 import time
 
 from absl import app, flags
@@ -36,6 +39,9 @@ flags.DEFINE_list('examples', None, 'Examples per test length.', required=True)
 flags.DEFINE_list('precisions', ['highest'], 'Matmul precisions, each a value of '
                   'jax.default_matmul_precision; the first is the reference for differences.')
 flags.DEFINE_integer('seed', 4321, 'Seeds the test examples.')
+flags.DEFINE_bool('keep_going', False, 'Evaluate every length even after one with an error.')
+flags.DEFINE_string('task', '', "Test on this task's examples instead of the model's own (same "
+                    'kind, base and operands, e.g. badd_carry for a badd model).')
 flags.DEFINE_integer('batch_size', 32, 'Evaluation batch.')
 flags.DEFINE_string('json', '', 'Write every row to this file (rewritten after each).')
 
@@ -61,17 +67,32 @@ def select_steps(kept: list, spec: str) -> list:
   return chosen
 
 
+def test_task(model_task: str, name: str) -> tasks.Task:
+  """The task whose examples test a model of `model_task`: itself, or `name` if it poses the
+  same kind of question in the same symbols."""
+  own = tasks.get(model_task)
+  if not name:
+    return own
+  other = tasks.get(name)
+  if (other.kind, other.base, other.operands) != (own.kind, own.base, own.operands):
+    raise ValueError(f'a {own.name} model cannot be tested on {other.name}: they differ in '
+                     f'kind, base or operands')
+  return other
+
+
 def screen(model_dir, steps, digits, examples, precisions, seed, batch_size, log=print,
-           on_row=lambda rows: None) -> list:
-  """Rows {step, precision, digits, examples, seconds, rates..., differs_from_first}."""
+           on_row=lambda rows: None, task_name='', keep_going=False) -> list:
+  """Rows {step, precision, digits, examples, seconds, rates..., differs_from_first}.
+  `task_name`: test on that task's examples (see test_task), default the model's own."""
   task = None
   samples = {}  # digits -> (inputs, targets): one draw shared by every step and precision
   first_predictions = {}  # (step, digits) -> predictions at precisions[0]
   rows = []
-  for step in steps:
+  for step in steps:  # None: a shipped model's one set of parameters
     predictor = ngpu_jax.load(model_dir, step)
+    step = predictor.step
     if task is None:  # refuse lengths that would not fit in memory before evaluating any
-      task = tasks.get(predictor.task)
+      task = test_task(predictor.task, task_name)
       for d, e in zip(digits, examples):
         evaluate.check_fits(predictor.model_config, task.length(d), min(batch_size, e), e,
                             f'evaluating {d} digits')
@@ -99,7 +120,7 @@ def screen(model_dir, steps, digits, examples, precisions, seed, batch_size, log
             f"lenient {row['seq_error_lenient']:.4f} symbol {row['symbol_error']:.5f}"
             + (f" differs from {precisions[0]}: {row['differs_from_first']}"
                if 'differs_from_first' in row else '') + f" ({row['seconds']:.1f} s)")
-        if row['seq_error'] > 0:
+        if row['seq_error'] > 0 and not keep_going:
           break
   return rows
 
@@ -112,11 +133,19 @@ def main(argv):
   unknown = [p for p in FLAGS.precisions if p not in PRECISIONS]
   if unknown:
     raise app.UsageError(f'unknown precisions {unknown}; choose from {PRECISIONS}')
-  ckpts = checkpoint.Checkpoints(inference.resolve(FLAGS.model), read_only=True)
-  kept = sorted(ckpts.manager.all_steps())
-  ckpts.close()
   try:
-    steps = select_steps(kept, FLAGS.steps)
+    model_dir = inference.resolve(FLAGS.model)
+    if os.path.isfile(os.path.join(model_dir, 'params.npz')):  # shipped: one set of parameters
+      if FLAGS.steps:
+        raise ValueError(f'{FLAGS.model} is a shipped model (no steps); leave out --steps')
+      steps = [None]
+    else:
+      ckpts = checkpoint.Checkpoints(model_dir, read_only=True)
+      kept = sorted(ckpts.manager.all_steps())
+      ckpts.close()
+      if not kept:
+        raise ValueError(f'{FLAGS.model} holds no checkpoints')
+      steps = select_steps(kept, FLAGS.steps)
   except ValueError as e:
     raise app.UsageError(str(e)) from None
   device = jax.devices()[0]
@@ -126,13 +155,14 @@ def main(argv):
   def write(rows):
     if FLAGS.json:
       with open(FLAGS.json, 'w') as f:
-        json.dump({'model': FLAGS.model, 'seed': FLAGS.seed, 'device': device.device_kind,
+        json.dump({'model': FLAGS.model, 'task': FLAGS.task or None, 'seed': FLAGS.seed, 'device': device.device_kind,
                    'jax': jax.__version__, 'rows': rows}, f, indent=1)
 
   try:
     screen(FLAGS.model, steps, digits, examples, FLAGS.precisions, FLAGS.seed,
-           FLAGS.batch_size, log=lambda s: print(s, flush=True), on_row=write)
-  except ValueError as e:  # a length too long for memory
+           FLAGS.batch_size, log=lambda s: print(s, flush=True), on_row=write,
+           task_name=FLAGS.task, keep_going=FLAGS.keep_going)
+  except ValueError as e:  # a length too long for memory, or a --task the model cannot take
     raise app.UsageError(str(e)) from None
 
 

@@ -4,6 +4,8 @@ Encoding (SPEC.md section 4), shared by training, evaluation, prediction and tes
   0 = padding, digit v -> v + 1, '+' -> 11, '*' -> 12; vocabulary size 14.
   Numbers are written least-significant digit first; operands may have leading zeros.
   Targets are padded with 0 to the input's length.
+  Binary-coded decimal tasks (`Task.bcd`) write each decimal digit as its 4 bits, least
+  significant first, bit b -> b + 1: the digit 6 is 1 2 2 1.
 
 "digits" is the task's own size: operand digits for arithmetic tasks (input length 2d + 1,
 3d + 2 for the three-operand `badd3`), the sequence length n for copy, rev, dup and sort.
@@ -22,11 +24,25 @@ VOCAB_SIZE = 14
 @dataclasses.dataclass(frozen=True)
 class Task:
   """One task. `base` is the digit base (arithmetic) or the number of symbols K (others);
-  `operands`: how many numbers an arithmetic input holds, joined by the operator."""
+  `operands`: how many numbers an arithmetic input holds, joined by the operator;
+  `propagate`: for carry-heavy addition, the chance that a digit position of the second
+  operand is drawn as B - 1 minus the first's (a position that passes a carry on) rather
+  than at random, so that long carry chains are common (0: uniform random operands);
+  `bcd`: decimal numbers written in binary-coded decimal, 4 binary symbols per digit."""
   name: str
   kind: str  # 'add', 'mul', 'copy', 'rev', 'dup' or 'sort'
   base: int
   operands: int = 2
+  propagate: float = 0.0
+  bcd: bool = False
+
+  def __post_init__(self):
+    if self.propagate and not (self.kind == 'add' and self.operands == 2
+                               and 0 < self.propagate < 1):
+      raise ValueError(f'task {self.name}: propagate must lie in (0, 1) and needs two-operand '
+                       f'addition')
+    if self.bcd and not (self.is_arithmetic and self.base == 10):
+      raise ValueError(f'task {self.name}: bcd needs a base-10 arithmetic task')
 
   @property
   def is_arithmetic(self) -> bool:
@@ -36,10 +52,16 @@ class Task:
   def min_digits(self) -> int:
     return 2 if self.kind == 'dup' else 1
 
+  @property
+  def symbols_per_digit(self) -> int:
+    return 4 if self.bcd else 1
+
   def length(self, digits: int) -> int:
     """Input width n of an example of `digits` digits."""
     digits = check_digits(self, digits)
-    return self.operands * digits + self.operands - 1 if self.is_arithmetic else digits
+    if not self.is_arithmetic:
+      return digits
+    return self.operands * digits * self.symbols_per_digit + self.operands - 1
 
 
 TASKS = {
@@ -55,6 +77,13 @@ TASKS = {
         Task('qmul', 'mul', 4),
         Task('dmul', 'mul', 10),
         Task('badd3', 'add', 2, operands=3),  # beyond the paper: a + b + c (Price et al. 2016)
+        # Beyond the paper: binary addition with carry chains of 1 + 0.85 / 0.15 = 6.7
+        # positions on average where uniform operands give 2 (the "tough" addition that
+        # Price et al. 2016 found models failing; their exact distribution is not ours).
+        Task('badd_carry', 'add', 2, propagate=0.85),
+        # Beyond the paper: decimal multiplication in binary-coded decimal, which the
+        # improved cell of Freivalds & Liepins (2017) learned where plain decimal failed.
+        Task('dmul_bcd', 'mul', 10, bcd=True),
     ]
 }
 
@@ -106,17 +135,40 @@ def int_to_digits(value: int, base: int) -> list:
   return [int(c) for c in reversed(text)]
 
 
-def row_to_int(row, base: int) -> int:
+def digits_to_symbols(task: Task, digits_lsd_first) -> np.ndarray:
+  """Digit values [..., d] to the task's symbols [..., d * task.symbols_per_digit]."""
+  digits = np.asarray(digits_lsd_first)
+  if not task.bcd:
+    return digits + 1
+  bits = (digits[..., None] >> np.arange(4)) & 1
+  return bits.reshape(*digits.shape[:-1], -1) + 1
+
+
+def symbols_to_digits(task: Task, symbols) -> np.ndarray:
+  """A number's symbols (LSD first, no padding) to its digit values; ValueError on a symbol
+  that is not a digit of the task (or, in BCD, bits that do not make whole decimal digits)."""
+  symbols = np.asarray(symbols, dtype=np.int64)
+  top = 2 if task.bcd else task.base
+  if np.any((symbols < 1) | (symbols > top)):
+    raise ValueError(f'symbols that are not {task.name} digits: {symbols.tolist()}')
+  if not task.bcd:
+    return symbols - 1
+  if symbols.size % 4:
+    raise ValueError(f'{symbols.size} bits do not make whole BCD digits (4 bits each)')
+  digits = (symbols - 1).reshape(-1, 4) @ np.array([1, 2, 4, 8])
+  if np.any(digits > 9):
+    raise ValueError(f'BCD groups above 9: {digits.tolist()}')
+  return digits
+
+
+def row_to_int(task: Task, row) -> int:
   """A target row of symbols (LSD first, then padding) to the integer it encodes.
 
   Reads symbols up to the first padding; raises ValueError on a non-digit symbol there.
   """
   row = np.asarray(row)
   end = np.flatnonzero(row == PAD)
-  digits = row[:end[0]] if end.size else row
-  if np.any((digits < 1) | (digits > base)):
-    raise ValueError(f'row holds symbols that are not base-{base} digits: {digits.tolist()}')
-  return digits_to_int(digits - 1, base)
+  return digits_to_int(symbols_to_digits(task, row[:end[0]] if end.size else row), task.base)
 
 
 def solve(task: Task, inputs_BxN: np.ndarray) -> np.ndarray:
@@ -132,9 +184,10 @@ def solve(task: Task, inputs_BxN: np.ndarray) -> np.ndarray:
         raise ValueError(f'input row {i} must hold exactly {task.operands - 1} operator '
                          f'symbol(s) {op}')
       parts = np.split(row, where + 1)  # operands, each but the last followed by op
-      values = [digits_to_int(p[(p != PAD) & (p != op)] - 1, task.base) for p in parts]
+      values = [digits_to_int(symbols_to_digits(task, p[(p != PAD) & (p != op)]), task.base)
+                for p in parts]
       value = sum(values) if task.kind == 'add' else int(np.prod(values, dtype=object))
-      out = np.asarray(int_to_digits(value, task.base)) + 1
+      out = digits_to_symbols(task, int_to_digits(value, task.base))
     else:
       symbols = row[row != PAD]
       if task.kind == 'copy':
@@ -160,10 +213,15 @@ def sample(task: Task, digits: int, batch_size: int, rng: np.random.Generator):
   n = task.length(digits)
   if task.is_arithmetic:
     op = np.full((batch_size, 1), PLUS if task.kind == 'add' else TIMES)
+    operands = [rng.integers(0, task.base, size=(batch_size, digits))
+                for _ in range(task.operands)]
+    if task.propagate:  # a + b = B - 1 at these positions: an incoming carry runs on
+      passes = rng.random((batch_size, digits)) < task.propagate
+      operands[1] = np.where(passes, task.base - 1 - operands[0], operands[1])
     parts = []
-    for k in range(task.operands):
+    for k, values in enumerate(operands):
       parts += [op] if k else []
-      parts.append(rng.integers(0, task.base, size=(batch_size, digits)) + 1)
+      parts.append(digits_to_symbols(task, values))
     inputs = np.concatenate(parts, axis=1)
   else:
     k = n // 2 if task.kind == 'dup' else n
@@ -224,8 +282,8 @@ def sample_hard(task: Task, family: str, digits: int, batch_size: int,
   for _ in range(batch_size):
     a, b = _hard_operands(family, task.base, d, rng)
     digits_a, digits_b = (int_to_digits(v, task.base) for v in (a, b))
-    rows.append([x + 1 for x in digits_a + [0] * (d - len(digits_a))] + [op]
-                + [x + 1 for x in digits_b + [0] * (d - len(digits_b))])
+    rows.append([*digits_to_symbols(task, digits_a + [0] * (d - len(digits_a))), op,
+                 *digits_to_symbols(task, digits_b + [0] * (d - len(digits_b)))])
   inputs = np.array(rows, np.int32)
   return inputs, solve(task, inputs)
 
@@ -255,7 +313,7 @@ def encode_text(task: Task, text: str) -> np.ndarray:
     parts = []
     for k, operand in enumerate(operands):
       parts += [op] if k else []
-      parts.append(np.array([int(c) for c in operand.zfill(d)[::-1]]) + 1)
+      parts.append(digits_to_symbols(task, np.array([int(c) for c in operand.zfill(d)[::-1]])))
     row = np.concatenate(parts)
   else:
     symbols = np.array([int(c) for c in text]) + 1
@@ -266,9 +324,16 @@ def encode_text(task: Task, text: str) -> np.ndarray:
 
 def decode_text(task: Task, row) -> str:
   """An output row as people write it: arithmetic answers most-significant digit first,
-  sequences in order; '?' stands for a symbol that is not a digit of the task."""
+  sequences in order; '?' stands for a symbol that is not a digit of the task (in BCD: a
+  group of 4 that is not a decimal digit, or a last group of fewer)."""
   row = np.asarray(row)
   end = np.flatnonzero(row == PAD)
   symbols = row[:end[0]] if end.size else row
-  chars = [str(s - 1) if 1 <= s <= task.base else '?' for s in symbols.tolist()]
+  w = task.symbols_per_digit
+  chars = []
+  for i in range(0, symbols.size, w):
+    try:
+      chars.append(str(int(symbols_to_digits(task, symbols[i:i + w])[0])))
+    except ValueError:
+      chars.append('?')
   return ''.join(chars[::-1] if task.is_arithmetic else chars)

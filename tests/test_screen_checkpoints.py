@@ -51,7 +51,38 @@ def test_rows_match_the_library_evaluation(trained, tmp_path):
           assert 0 <= r['differs_from_first'] <= r['examples']
 
 
+def test_another_task_with_the_same_symbols(trained, tmp_path):
+  """--task=badd_carry tests the badd model on carry-heavy sums: the library's evaluation of
+  that task's examples."""
+  out = tmp_path / 'screen.json'
+  result = screen(f'--model={trained}', '--steps=20', '--digits=30,5', '--examples=8,16',
+                  '--seed=3', '--task=badd_carry', '--keep_going', f'--json={out}')
+  assert result.returncode == 0, result.stderr[-2000:]
+  report = json.loads(out.read_text())
+  assert report['task'] == 'badd_carry'
+  predictor = ngpu_jax.load(str(trained), 20)
+  expected = evaluate.evaluate_lengths(predictor.params, predictor.model_config,
+                                       tasks.get('badd_carry'), [30, 5], [8, 16], 32, 3,
+                                       log=lambda s: None)
+  assert expected[30]['seq_error'] > 0  # the tiny model fails at 30 digits: --keep_going on
+  assert [r['digits'] for r in report['rows']] == [30, 5]
+  for row in report['rows']:
+    assert {k: row[k] for k in expected[row['digits']]} == expected[row['digits']]
+
+
+def test_a_shipped_model(tmp_path):
+  out = tmp_path / 'screen.json'
+  result = screen('--model=pretrained/copy', '--digits=7', '--examples=8', f'--json={out}')
+  assert result.returncode == 0, result.stderr[-2000:]
+  row, = json.loads(out.read_text())['rows']
+  assert row['step'] == ngpu_jax.load('pretrained/copy').step and row['examples'] == 8
+  result = screen('--model=pretrained/copy', '--steps=5', '--digits=7', '--examples=8')
+  assert result.returncode != 0 and 'a shipped model (no steps)' in result.stderr
+
+
 @pytest.mark.parametrize('args, message', [
+    (['--task=bmul'], 'a badd model cannot be tested on bmul'),
+    (['--task=badd4'], "unknown task 'badd4'"),
     (['--steps=15'], 'not kept checkpoints'),
     (['--steps=100:200'], 'no kept checkpoint in 100:200'),
     (['--examples=8'], 'one --examples count per --digits'),

@@ -8,13 +8,21 @@ TWO_OPERANDS = [t for t in ARITHMETIC if t.operands == 2]
 SEQUENCE = [t for t in tasks.TASKS.values() if not t.is_arithmetic]
 
 
-def _parse_number(symbols, base):
-  """Test-local decoding, independent of ngpu_jax: LSD-first symbols v+1 to an int."""
-  value = 0
-  for i, s in enumerate(symbols):
-    assert 1 <= s <= base
-    value += (int(s) - 1) * base**i
-  return value
+def _parse_digits(symbols, task):
+  """Test-local decoding, independent of ngpu_jax: a number's LSD-first symbols to its digit
+  values (v + 1 per digit, or in BCD 4 bits b + 1 per decimal digit, low bit first)."""
+  values = [int(s) - 1 for s in symbols]
+  if not task.bcd:
+    assert all(0 <= v < task.base for v in values)
+    return values
+  assert len(values) % 4 == 0 and all(v in (0, 1) for v in values)
+  digits = [sum(b << j for j, b in enumerate(values[i:i + 4])) for i in range(0, len(values), 4)]
+  assert all(d <= 9 for d in digits)
+  return digits
+
+
+def _parse_number(symbols, task):
+  return sum(d * task.base**i for i, d in enumerate(_parse_digits(symbols, task)))
 
 
 def _check_target_format(row, answer_len):
@@ -25,24 +33,23 @@ def _check_target_format(row, answer_len):
 @pytest.mark.parametrize('digits', [1, 2, 7, 30])
 def test_arithmetic_against_python_ints(task, digits):
   inputs, targets = tasks.sample(task, digits, 16, np.random.default_rng(digits))
-  k = task.operands
-  n = k * digits + k - 1
+  k, w = task.operands, 4 if task.bcd else 1
+  n = k * digits * w + k - 1
   assert inputs.shape == targets.shape == (16, n)
   assert inputs.dtype == targets.dtype == np.int32
   op = tasks.PLUS if task.kind == 'add' else tasks.TIMES
   for x, y in zip(inputs, targets):
-    starts = [j * (digits + 1) for j in range(k)]
+    starts = [j * (digits * w + 1) for j in range(k)]
     assert all(x[s - 1] == op for s in starts[1:])
-    values = [_parse_number(x[s:s + digits], task.base) for s in starts]
+    values = [_parse_number(x[s:s + digits * w], task) for s in starts]
     expected = sum(values) if task.kind == 'add' else values[0] * values[1]
     answer_len = max(1, len(np.base_repr(expected, task.base))) if expected < 2**62 else None
-    assert tasks.row_to_int(y, task.base) == expected
-    assert _parse_number(y[y > 0], task.base) == expected
+    assert tasks.row_to_int(task, y) == expected
+    assert _parse_number(y[y > 0], task) == expected
     if answer_len is not None:
-      _check_target_format(y, answer_len)
+      _check_target_format(y, answer_len * w)
     # The highest written digit is non-zero unless the answer is 0.
-    written = y[y > 0]
-    assert written[-1] != 1 or expected == 0
+    assert _parse_digits(y[y > 0], task)[-1] != 0 or expected == 0
 
 
 @pytest.mark.parametrize('task', SEQUENCE, ids=lambda t: t.name)
@@ -88,10 +95,20 @@ def test_big_numbers_round_trip():
   assert tasks.int_to_digits(6, 4) == [2, 1]
 
 
-def test_solve_matches_sample():
-  task = tasks.get('dmul')
+@pytest.mark.parametrize('name', ['dmul', 'dmul_bcd'])
+def test_solve_matches_sample(name):
+  task = tasks.get(name)
   inputs, targets = tasks.sample(task, 4, 8, np.random.default_rng(1))
   np.testing.assert_array_equal(tasks.solve(task, inputs), targets)
+
+
+def test_bcd_golden_example():
+  """6 * 7 = 42 in BCD: each decimal digit as 4 bits, low bit first, bit b -> b + 1."""
+  task = tasks.get('dmul_bcd')
+  row = tasks.encode_text(task, '6*7')
+  np.testing.assert_array_equal(row, [[1, 2, 2, 1, tasks.TIMES, 2, 2, 2, 1]])
+  np.testing.assert_array_equal(tasks.solve(task, row), [[1, 2, 1, 1, 1, 1, 2, 1, 0]])
+  assert task.length(3) == 2 * 12 + 1
 
 
 @pytest.mark.parametrize('digits', [0, -3, 1.5, True, '4'])
@@ -111,16 +128,25 @@ def test_unknown_task():
 
 
 def test_row_to_int_rejects_non_digits():
-  with pytest.raises(ValueError, match='not base-2 digits'):
-    tasks.row_to_int(np.array([2, 11, 0]), 2)
-  assert tasks.row_to_int(np.array([2, 1, 2, 0, 0]), 2) == 5
+  badd, bcd = tasks.get('badd'), tasks.get('dmul_bcd')
+  with pytest.raises(ValueError, match='not badd digits'):
+    tasks.row_to_int(badd, np.array([2, 11, 0]))
+  assert tasks.row_to_int(badd, np.array([2, 1, 2, 0, 0])) == 5
+  assert tasks.row_to_int(bcd, np.array([2, 1, 1, 1, 2, 1, 1, 1, 0])) == 11
+  with pytest.raises(ValueError, match='whole BCD digits'):
+    tasks.row_to_int(bcd, np.array([2, 1, 1, 0]))
+  with pytest.raises(ValueError, match='BCD groups above 9'):
+    tasks.row_to_int(bcd, np.array([2, 2, 2, 2]))  # 15
+  with pytest.raises(ValueError, match='bcd needs a base-10 arithmetic task'):
+    tasks.Task('x', 'mul', 2, bcd=True)
 
 
 @pytest.mark.parametrize('name,text,answer', [
     ('badd', '1011+110', '10001'), ('badd', '0+0', '0'), ('dadd', '99+1', '100'),
     ('qmul', '3*3', '21'), ('bmul', '10*10', '100'), ('rev', '0111', '1110'),
     ('dup', '01', '0101'), ('sort', '1010', '0011'), ('copy', '1', '1'),
-    ('badd3', '111+1+10', '1010'), ('badd3', '0+0+0', '0'),
+    ('badd3', '111+1+10', '1010'), ('badd3', '0+0+0', '0'), ('dmul_bcd', '99*99', '9801'),
+    ('dmul_bcd', '0*5', '0'),
 ])
 def test_text_round_trip(name, text, answer):
   task = tasks.get(name)
@@ -153,11 +179,11 @@ def test_hard_families_are_exact_and_hard(task):
       x, y = tasks.sample_hard(task, family, digits, 16, np.random.default_rng(0))
       assert x.shape == y.shape == (16, task.length(digits))
       op = tasks.PLUS if task.kind == 'add' else tasks.TIMES
+      width = digits * (4 if task.bcd else 1)
       for row, target in zip(x, y):
-        a = tasks.digits_to_int(row[:digits] - 1, task.base)
-        b = tasks.digits_to_int(row[digits + 1:] - 1, task.base)
-        assert row[digits] == op
-        assert tasks.row_to_int(target, task.base) == (a + b if task.kind == 'add' else a * b)
+        a, b = _parse_number(row[:width], task), _parse_number(row[width + 1:], task)
+        assert row[width] == op
+        assert tasks.row_to_int(task, target) == (a + b if task.kind == 'add' else a * b)
         top = task.base**digits - 1
         if family == 'all_max':
           assert a == b == top
@@ -179,3 +205,34 @@ def test_hard_family_errors():
     tasks.sample_hard(tasks.get('badd3'), 'zero', 3, 2, np.random.default_rng(0))
   with pytest.raises(ValueError, match="unknown hard-input family 'full_carry' for bmul"):
     tasks.sample_hard(tasks.get('bmul'), 'full_carry', 3, 2, np.random.default_rng(0))
+
+
+def _longest_carry_chain(a_digits, b_digits, base):
+  """Test-local: the most consecutive positions a carry passes through in a + b."""
+  longest = run = carry = 0
+  for x, y in zip(a_digits, b_digits):
+    carry = (x + y + carry) >= base
+    run = run + 1 if carry else 0
+    longest = max(longest, run)
+  return longest
+
+
+def test_carry_heavy_addition_has_long_carry_chains():
+  uniform, heavy = tasks.get('badd'), tasks.get('badd_carry')
+  digits = 200
+  chains = {}
+  for task in (uniform, heavy):
+    x, _ = tasks.sample(task, digits, 64, np.random.default_rng(5))
+    a, b = x[:, :digits] - 1, x[:, digits + 1:] - 1
+    chains[task.name] = np.mean([_longest_carry_chain(r, s, 2) for r, s in zip(a, b)])
+    passes = np.mean(a + b == 1)
+    expected = 0.5 if task is uniform else heavy.propagate + (1 - heavy.propagate) / 2
+    assert abs(passes - expected) < 0.01, (task.name, passes)
+  # Mean longest run of carrying positions in 200: 13.6 for uniform bits, 47.1 here.
+  assert chains['badd'] < 20 and chains['badd_carry'] > 30, chains
+
+
+def test_propagate_needs_two_operand_addition():
+  for kind, operands, propagate in [('mul', 2, 0.5), ('add', 3, 0.5), ('add', 2, 1.0)]:
+    with pytest.raises(ValueError, match='propagate must lie in'):
+      tasks.Task('x', kind, 2, operands=operands, propagate=propagate)

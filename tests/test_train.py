@@ -267,11 +267,11 @@ def test_sample_batch_with_every_length(task_name):
     np.testing.assert_array_equal(a, b)
 
 
-def _is_hard(row, base: int) -> bool:
+def _is_hard(row, task) -> bool:
   """Whether an arithmetic input row is a pair of one of tasks.HARD_FAMILIES."""
-  d = (len(row) - 1) // 2
-  a, b = (sum(int(v - 1) * base**i for i, v in enumerate(part))
-          for part in (row[:d], row[d + 1:]))
+  base, half = task.base, (len(row) - 1) // 2
+  d = half // task.symbols_per_digit
+  a, b = (tasks.row_to_int(task, part) for part in (row[:half], row[half + 1:]))
   top = base**d - 1
   powers = {base**i for i in range(d)}
   pattern = sum((base - 1) * base**i for i in range(0, d, 2))
@@ -298,12 +298,12 @@ def test_sample_batch_with_hard_fraction(task_name):
   assert x.shape == plain_x.shape and (lengths == x.shape[1]).all()
   replaced = (x != plain_x).any(axis=1)
   assert 4 <= replaced.sum() <= 28  # about half of 32
-  assert all(_is_hard(row, task.base) for row in x[replaced])
+  assert all(_is_hard(row, task) for row in x[replaced])
   np.testing.assert_array_equal(y, tasks.solve(task, x))
   np.testing.assert_array_equal(y[~replaced], plain_y[~replaced])
   again = train.sample_batch(task, config, cur, step=5)
   np.testing.assert_array_equal(again[0], x)
   config.train_hard_fraction = 1.0
   x, y, _ = train.sample_batch(task, config, cur, step=6)
-  assert all(_is_hard(row, task.base) for row in x)
+  assert all(_is_hard(row, task) for row in x)
   np.testing.assert_array_equal(y, tasks.solve(task, x))
