@@ -26,10 +26,11 @@ one run with --coordinator_address/--num_processes/--process_id or --distributed
 
 Main config fields (all of them, with comments: ngpu_jax/config.py; README's table):
   task (copy rev dup sort badd qadd dadd bmul qmul dmul badd3 badd_carry dmul_bcd)   seed
-  num_train_steps   train_minutes (stop after this much training)   max_train_digits
-  eval_digits, eval_examples (tuples)   eval_hard_examples   learning_rate   dropout
-  grad_noise_scale   curriculum_bound   pull_start, pull_factor, pull_cap   num_devices
-  num_seeds, grid.FIELD   model.nmaps   model.height   model.relax_sets   model.layers
+  batch_size   num_train_steps   train_minutes (stop after this much training)
+  max_train_digits   eval_digits, eval_examples (tuples)   eval_hard_examples
+  learning_rate   dropout   grad_noise_scale   curriculum_bound
+  pull_start, pull_factor, pull_cap   num_devices   num_seeds, grid.FIELD
+  model.nmaps   model.height   model.relax_sets   model.layers
 """
 
 import importlib.util

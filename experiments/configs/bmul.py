@@ -6,8 +6,11 @@ Measured (2-core CPU, fp32, 2026-11-27; experiments/RESULTS.md, bmul section): s
 20 digits and merged its relaxed sets at step 31,700 (53 minutes of training; the paper:
 about 30k steps); stopped at step 48,021 (129 minutes, not finished). Kept checkpoints from
 39,500 to 48,000: 10 of 18 exact on 128 random products at 20 and 25 bits, those 10 1.6-42%
-wrong on 64 at 200 bits (step 46,000: 1 of 64); none exact at 200 yet, 2000 not tested. Runs past 60,000 steps need
---config.num_train_steps.
+wrong on 64 at 200 bits (step 46,000: 1 of 64). Trained on from step 46,000 at learning rate
+1e-4 (experiments/branch_run.py; 77 minutes to step 59,407) and from 58,000 at 2e-5 (27
+minutes to 63,246): every kept checkpoint exact at 20 and 25 bits, the best 0.6% wrong on 512
+at 200 bits (3 of 512); none exact at 200 bits on 512, 2000 not tested, not shipped. Runs
+past 60,000 steps need --config.num_train_steps.
 """
 
 from ngpu_jax.config import base_config
