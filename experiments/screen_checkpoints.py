@@ -3,19 +3,19 @@ precisions, to find the ones that generalise (and whether lower precision change
 
   python experiments/screen_checkpoints.py --model=runs/badd_s0_long_all --steps=23000:32057 \
       --digits=200,2000 --examples=512,256 [--precisions=highest,tensorfloat32,bfloat16] \
-      [--seed=4321] [--batch_size=256] [--json=screen.json] [--task=badd_carry]
+      [--seed=4321] [--batch_size=256] [--json=screen.json] [--task=badd_carry] [--keep_going]
 
 For every step (every kept one by default, a list, or a FIRST:LAST range; a shipped model,
-`--model=pretrained/NAME`, has one) and every matmul
-precision (`jax.default_matmul_precision`: highest = fp32, tensorfloat32 and bfloat16 use an
+`--model=pretrained/NAME`, has one) and every matmul precision
+(`jax.default_matmul_precision`: highest = fp32, tensorfloat32 and bfloat16 use an
 accelerator's matrix units with fp32 accumulation and fp32 state; a CPU computes fp32
 whatever is asked), the step is evaluated at --digits in order, with the strict metric on
 fresh examples (--seed, the examples of `--mode=eval --config.seed=SEED`), and stops at the
 first length with an error (unless --keep_going): longer lengths cost more and the step
-is out. Compilation
-happens once per width and precision, not once per step as with one `--mode=eval` call per
-step. With several precisions, every row after the first precision's also counts the
-examples whose predicted sequence differs from the first precision's on the same examples.
+is out. Compilation happens once per width and precision, not once per step as with one
+`--mode=eval` call per step. With several precisions, every row after the first
+precision's also counts the examples whose predicted sequence differs from the first
+precision's on the same examples.
 Prints one line per evaluation as it finishes and rewrites --json after each.
 """
 
@@ -155,8 +155,9 @@ def main(argv):
   def write(rows):
     if FLAGS.json:
       with open(FLAGS.json, 'w') as f:
-        json.dump({'model': FLAGS.model, 'task': FLAGS.task or None, 'seed': FLAGS.seed, 'device': device.device_kind,
-                   'jax': jax.__version__, 'rows': rows}, f, indent=1)
+        json.dump({'model': FLAGS.model, 'task': FLAGS.task or None, 'seed': FLAGS.seed,
+                   'device': device.device_kind, 'jax': jax.__version__, 'rows': rows}, f,
+                  indent=1)
 
   try:
     screen(FLAGS.model, steps, digits, examples, FLAGS.precisions, FLAGS.seed,

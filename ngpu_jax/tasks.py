@@ -8,7 +8,8 @@ Encoding (SPEC.md section 4), shared by training, evaluation, prediction and tes
   significant first, bit b -> b + 1: the digit 6 is 1 2 2 1.
 
 "digits" is the task's own size: operand digits for arithmetic tasks (input length 2d + 1,
-3d + 2 for the three-operand `badd3`), the sequence length n for copy, rev, dup and sort.
+3d + 2 for the three-operand `badd3`, 8d + 1 for `dmul_bcd`), the sequence length n for
+copy, rev, dup and sort.
 """
 
 import dataclasses
