@@ -9,7 +9,14 @@ on at a lower learning rate:
 TARGET gets SOURCE's checkpoint STEP (default: the newest) with its parameters, optimizer
 state and progress (step, curriculum, learning-rate history, training time), and SOURCE's
 config; training there resumes from that step with whatever config the command gives
-(task and model must match). --learning_rate replaces the learning rate kept in the
+(task and model must match). --task switches to another task in the same symbols, e.g. to
+train a badd model on carry-heavy sums:
+
+  python experiments/branch_run.py --source=runs/badd_s0_ft --step=33000 \
+      --target=runs/badd_carry_ft --task=badd_carry --learning_rate=1e-4
+  python -m ngpu_jax.main --config=experiments/configs/badd_carry.py \
+      --workdir=runs/badd_carry_ft --config.seed=0 --config.train_minutes=...
+ --learning_rate replaces the learning rate kept in the
 optimizer state (the config's learning_rate is only the starting rate of a fresh run).
 Checkpoints written before commit 691561b, whose optimizer state lacks the
 `optax.apply_if_finite` wrapper, are carried into today's layout (counters at zero).
@@ -20,7 +27,7 @@ import os
 from absl import app, flags
 import optax
 
-from ngpu_jax import checkpoint, train
+from ngpu_jax import checkpoint, tasks, train
 from ngpu_jax.config import base_config
 
 FLAGS = flags.FLAGS
@@ -31,6 +38,8 @@ def define_flags():  # only when run as a script: the tests import branch() besi
   flags.DEFINE_string('target', None, 'New workdir (must hold no checkpoints).', required=True)
   flags.DEFINE_integer('step', None, 'Checkpoint of SOURCE to start from (default: newest).')
   flags.DEFINE_float('learning_rate', None, 'New learning rate (default: the saved one).')
+  flags.DEFINE_string('task', None, "Train on this task from now on (same symbols as SOURCE's "
+                      "task, e.g. badd -> badd_carry; default: SOURCE's task).")
 
 
 def source_config(workdir: str):
@@ -60,13 +69,16 @@ def restore(ckpts, step: int, state: dict):
     return params, state['opt_state']._replace(inner_state=inner)
 
 
-def branch(source: str, target: str, step=None, learning_rate=None) -> int:
-  """Writes checkpoint `step` of `source` into `target`; returns the step."""
+def branch(source: str, target: str, step=None, learning_rate=None, task=None) -> int:
+  """Writes checkpoint `step` of `source` into `target`, whose config says `task` if given;
+  returns the step."""
   if os.path.exists(os.path.join(target, 'checkpoints')):
     raise ValueError(f'{target} already holds checkpoints; choose a new workdir')
   if learning_rate is not None and not 0 < learning_rate < float('inf'):
     raise ValueError(f'learning_rate must be a positive number, got {learning_rate}')
   config = source_config(source)
+  if task is not None:
+    config.task = tasks.check_same_symbols(tasks.get(config.task), tasks.get(task)).name
   old = checkpoint.Checkpoints(source, read_only=True)
   try:
     kept = sorted(old.manager.all_steps())
@@ -97,11 +109,12 @@ def branch(source: str, target: str, step=None, learning_rate=None) -> int:
 def main(argv):
   del argv
   try:
-    step = branch(FLAGS.source, FLAGS.target, FLAGS.step, FLAGS.learning_rate)
+    step = branch(FLAGS.source, FLAGS.target, FLAGS.step, FLAGS.learning_rate, FLAGS.task)
   except ValueError as e:
     raise app.UsageError(str(e)) from None
   print(f'step {step} of {FLAGS.source} saved in {FLAGS.target}'
-        + (f' with learning rate {FLAGS.learning_rate:g}' if FLAGS.learning_rate else ''))
+        + (f' with learning rate {FLAGS.learning_rate:g}' if FLAGS.learning_rate else '')
+        + (f' for task {FLAGS.task}' if FLAGS.task else ''))
 
 
 if __name__ == '__main__':

@@ -67,23 +67,17 @@ def select_steps(kept: list, spec: str) -> list:
   return chosen
 
 
-def test_task(model_task: str, name: str) -> tasks.Task:
+def examples_task(model_task: str, name: str) -> tasks.Task:
   """The task whose examples test a model of `model_task`: itself, or `name` if it poses the
   same kind of question in the same symbols."""
   own = tasks.get(model_task)
-  if not name:
-    return own
-  other = tasks.get(name)
-  if (other.kind, other.base, other.operands) != (own.kind, own.base, own.operands):
-    raise ValueError(f'a {own.name} model cannot be tested on {other.name}: they differ in '
-                     f'kind, base or operands')
-  return other
+  return tasks.check_same_symbols(own, tasks.get(name)) if name else own
 
 
 def screen(model_dir, steps, digits, examples, precisions, seed, batch_size, log=print,
            on_row=lambda rows: None, task_name='', keep_going=False) -> list:
   """Rows {step, precision, digits, examples, seconds, rates..., differs_from_first}.
-  `task_name`: test on that task's examples (see test_task), default the model's own."""
+  `task_name`: test on that task's examples (see examples_task), default the model's own."""
   task = None
   samples = {}  # digits -> (inputs, targets): one draw shared by every step and precision
   first_predictions = {}  # (step, digits) -> predictions at precisions[0]
@@ -92,7 +86,7 @@ def screen(model_dir, steps, digits, examples, precisions, seed, batch_size, log
     predictor = ngpu_jax.load(model_dir, step)
     step = predictor.step
     if task is None:  # refuse lengths that would not fit in memory before evaluating any
-      task = test_task(predictor.task, task_name)
+      task = examples_task(predictor.task, task_name)
       for d, e in zip(digits, examples):
         evaluate.check_fits(predictor.model_config, task.length(d), min(batch_size, e), e,
                             f'evaluating {d} digits')

@@ -97,6 +97,17 @@ def get(name: str) -> Task:
   return TASKS[name]
 
 
+def check_same_symbols(model_task: Task, other: Task) -> Task:
+  """`other`, if a model trained on `model_task` can take its examples: the same kind of
+  question in the same symbols (the tasks may differ only in how operands are drawn, as
+  badd and badd_carry do). Raises ValueError otherwise."""
+  fields = ('kind', 'base', 'operands', 'bcd')
+  if any(getattr(other, f) != getattr(model_task, f) for f in fields):
+    raise ValueError(f'a {model_task.name} model cannot take {other.name} examples: they '
+                     f'differ in kind, base, operands or BCD')
+  return other
+
+
 def check_digits(task: Task, digits) -> int:
   if isinstance(digits, bool) or not isinstance(digits, (int, np.integer)):
     raise ValueError(f'digits must be an integer >= {task.min_digits} for task {task.name}, '

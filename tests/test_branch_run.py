@@ -1,5 +1,5 @@
 """experiments/branch_run.py: a run branched from a kept checkpoint holds exactly that
-checkpoint (with a new learning rate when asked), resumes from it, carries checkpoints of the
+checkpoint (with a new learning rate or task when asked), resumes from it, carries checkpoints of the
 optimizer layout from before apply_if_finite, and refuses bad arguments."""
 
 import importlib.util
@@ -76,8 +76,20 @@ def test_branch_carries_the_old_optimizer_layout(source, tmp_path):
   assert int(new_opt_state.notfinite_count) == 0
 
 
+def test_branch_to_another_task_in_the_same_symbols(source, tmp_path):
+  target = str(tmp_path / 'branch')
+  branch_run.branch(source, target, step=20, task='badd_carry')
+  assert train.read_config(target).task == 'badd_carry'
+  chex.assert_trees_all_equal(read(target, 20)[0], read(source, 20)[0])
+  train.train_and_evaluate(tiny_config(task='badd_carry', num_train_steps=30), target,
+                           log=lambda s: None)
+  assert checkpoint.Checkpoints(target, read_only=True).latest_step() == 30
+
+
 @pytest.mark.parametrize('kwargs, message', [
     ({'step': 15}, 'has no checkpoint 15'),
+    ({'task': 'bmul'}, 'a badd model cannot take bmul examples'),
+    ({'task': 'badd4'}, "unknown task 'badd4'"),
     ({'learning_rate': 0.0}, 'learning_rate must be a positive number'),
     ({'learning_rate': float('nan')}, 'learning_rate must be a positive number'),
 ])

@@ -81,7 +81,7 @@ def test_a_shipped_model(tmp_path):
 
 
 @pytest.mark.parametrize('args, message', [
-    (['--task=bmul'], 'a badd model cannot be tested on bmul'),
+    (['--task=bmul'], 'a badd model cannot take bmul examples'),
     (['--task=badd4'], "unknown task 'badd4'"),
     (['--steps=15'], 'not kept checkpoints'),
     (['--steps=100:200'], 'no kept checkpoint in 100:200'),

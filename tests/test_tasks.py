@@ -236,3 +236,17 @@ def test_propagate_needs_two_operand_addition():
   for kind, operands, propagate in [('mul', 2, 0.5), ('add', 3, 0.5), ('add', 2, 1.0)]:
     with pytest.raises(ValueError, match='propagate must lie in'):
       tasks.Task('x', kind, 2, operands=operands, propagate=propagate)
+
+
+@pytest.mark.parametrize('model_task, other, ok', [
+    ('badd', 'badd_carry', True), ('badd_carry', 'badd', True), ('bmul', 'bmul', True),
+    ('badd', 'bmul', False), ('badd', 'qadd', False), ('badd', 'badd3', False),
+    ('dmul', 'dmul_bcd', False), ('copy', 'rev', False),
+])
+def test_check_same_symbols(model_task, other, ok):
+  own, theirs = tasks.get(model_task), tasks.get(other)
+  if ok:
+    assert tasks.check_same_symbols(own, theirs) is theirs
+  else:
+    with pytest.raises(ValueError, match=f'a {model_task} model cannot take {other} examples'):
+      tasks.check_same_symbols(own, theirs)
