@@ -16,6 +16,13 @@ train a badd model on carry-heavy sums:
       --target=runs/badd_carry_ft --task=badd_carry --learning_rate=1e-4
   python -m ngpu_jax.main --config=experiments/configs/badd_carry.py \
       --workdir=runs/badd_carry_ft --config.seed=0 --config.train_minutes=...
+
+--average=S1,S2,... gives TARGET the mean of those checkpoints' parameters (the optimizer
+state, progress and step of STEP, by default the last of them), to screen and ship as any
+checkpoint:
+
+  python experiments/branch_run.py --source=runs/bmul_s0_ft2 --average=59000,59500,60000 \
+      --target=runs/bmul_s0_ft2_avg
  --learning_rate replaces the learning rate kept in the
 optimizer state (the config's learning_rate is only the starting rate of a fresh run).
 Checkpoints written before commit 691561b, whose optimizer state lacks the
@@ -25,6 +32,7 @@ Checkpoints written before commit 691561b, whose optimizer state lacks the
 import os
 
 from absl import app, flags
+import jax
 import optax
 
 from ngpu_jax import checkpoint, tasks, train
@@ -38,6 +46,8 @@ def define_flags():  # only when run as a script: the tests import branch() besi
   flags.DEFINE_string('target', None, 'New workdir (must hold no checkpoints).', required=True)
   flags.DEFINE_integer('step', None, 'Checkpoint of SOURCE to start from (default: newest).')
   flags.DEFINE_float('learning_rate', None, 'New learning rate (default: the saved one).')
+  flags.DEFINE_list('average', [], 'Checkpoints of SOURCE whose parameters TARGET gets the '
+                    'mean of (default: only STEP).')
   flags.DEFINE_string('task', None, "Train on this task from now on (same symbols as SOURCE's "
                       "task, e.g. badd -> badd_carry; default: SOURCE's task).")
 
@@ -69,9 +79,10 @@ def restore(ckpts, step: int, state: dict):
     return params, state['opt_state']._replace(inner_state=inner)
 
 
-def branch(source: str, target: str, step=None, learning_rate=None, task=None) -> int:
-  """Writes checkpoint `step` of `source` into `target`, whose config says `task` if given;
-  returns the step."""
+def branch(source: str, target: str, step=None, learning_rate=None, task=None,
+           average=()) -> int:
+  """Writes checkpoint `step` of `source` into `target`, whose config says `task` if given
+  and whose parameters are the mean of checkpoints `average` if given; returns the step."""
   if os.path.exists(os.path.join(target, 'checkpoints')):
     raise ValueError(f'{target} already holds checkpoints; choose a new workdir')
   if learning_rate is not None and not 0 < learning_rate < float('inf'):
@@ -84,14 +95,24 @@ def branch(source: str, target: str, step=None, learning_rate=None, task=None) -
     kept = sorted(old.manager.all_steps())
     if not kept:
       raise ValueError(f'{source} holds no checkpoint')
-    step = kept[-1] if step is None else step
-    if step not in kept:
-      raise ValueError(f'{source} has no checkpoint {step}; it has {kept}')
+    if step is None:
+      step = max(average) if average else kept[-1]
+    if len(set(average)) != len(average):
+      raise ValueError(f'average lists a step twice: {average}')
+    for s in [step, *average]:
+      if s not in kept:
+        raise ValueError(f'{source} has no checkpoint {s}; it has {kept}')
     progress = old.progress(step)
+    merged = progress['curriculum']['merged']
+    if any(old.progress(s)['curriculum']['merged'] != merged for s in average):
+      raise ValueError('checkpoints to average must all be before or all after the merge of '
+                       'the relaxed parameter sets')
     tx = train.make_optimizer(config)
-    state = train.initial_state(config, train.model_config(config), tx,
-                                progress['curriculum']['merged'])
+    state = train.initial_state(config, train.model_config(config), tx, merged)
     params, opt_state = restore(old, step, state)
+    if average:
+      kept_params = [restore(old, s, state)[0] for s in average]
+      params = jax.tree.map(lambda *p: sum(p) / len(p), *kept_params)
   finally:
     old.close()
   assert isinstance(opt_state, optax.ApplyIfFiniteState)
@@ -109,10 +130,14 @@ def branch(source: str, target: str, step=None, learning_rate=None, task=None) -
 def main(argv):
   del argv
   try:
-    step = branch(FLAGS.source, FLAGS.target, FLAGS.step, FLAGS.learning_rate, FLAGS.task)
+    average = [int(s) for s in FLAGS.average]
+    step = branch(FLAGS.source, FLAGS.target, FLAGS.step, FLAGS.learning_rate, FLAGS.task,
+                  average)
   except ValueError as e:
     raise app.UsageError(str(e)) from None
-  print(f'step {step} of {FLAGS.source} saved in {FLAGS.target}'
+  what = (f'the mean of steps {",".join(FLAGS.average)}, as step {step},' if FLAGS.average
+          else f'step {step}')
+  print(f'{what} of {FLAGS.source} saved in {FLAGS.target}'
         + (f' with learning rate {FLAGS.learning_rate:g}' if FLAGS.learning_rate else '')
         + (f' for task {FLAGS.task}' if FLAGS.task else ''))
 

@@ -1,11 +1,13 @@
 """experiments/branch_run.py: a run branched from a kept checkpoint holds exactly that
-checkpoint (with a new learning rate or task when asked), resumes from it, carries checkpoints of the
-optimizer layout from before apply_if_finite, and refuses bad arguments."""
+checkpoint (with a new learning rate or task, or the mean of several checkpoints' parameters,
+when asked), resumes from it, carries checkpoints of the optimizer layout from before
+apply_if_finite, and refuses bad arguments."""
 
 import importlib.util
 import os
 
 import chex
+import jax
 import numpy as np
 import pytest
 
@@ -86,7 +88,20 @@ def test_branch_to_another_task_in_the_same_symbols(source, tmp_path):
   assert checkpoint.Checkpoints(target, read_only=True).latest_step() == 30
 
 
+def test_branch_to_the_mean_of_checkpoints(source, tmp_path):
+  target = str(tmp_path / 'branch')
+  assert branch_run.branch(source, target, average=[10, 20]) == 20  # the last of them
+  params, opt_state, progress = read(target, 20)
+  (params10, _, _), (params20, opt_state20, progress20) = read(source, 10), read(source, 20)
+  chex.assert_trees_all_close(params, jax.tree.map(lambda a, b: (a + b) / 2, params10, params20),
+                              rtol=1e-6)
+  chex.assert_trees_all_equal(opt_state, opt_state20)
+  assert progress == progress20
+
+
 @pytest.mark.parametrize('kwargs, message', [
+    ({'average': [10, 15]}, 'has no checkpoint 15'),
+    ({'average': [10, 10]}, 'lists a step twice'),
     ({'step': 15}, 'has no checkpoint 15'),
     ({'task': 'bmul'}, 'a badd model cannot take bmul examples'),
     ({'task': 'badd4'}, "unknown task 'badd4'"),
