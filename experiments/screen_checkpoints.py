@@ -41,7 +41,7 @@ flags.DEFINE_list('precisions', ['highest'], 'Matmul precisions, each a value of
 flags.DEFINE_integer('seed', 4321, 'Seeds the test examples.')
 flags.DEFINE_bool('keep_going', False, 'Evaluate every length even after one with an error.')
 flags.DEFINE_string('task', '', "Test on this task's examples instead of the model's own (same "
-                    'kind, base and operands, e.g. badd_carry for a badd model).')
+                    'symbols: kind, base, operands and BCD; e.g. badd_carry for a badd model).')
 flags.DEFINE_integer('batch_size', 32, 'Evaluation batch.')
 flags.DEFINE_string('json', '', 'Write every row to this file (rewritten after each).')
 
