@@ -4,8 +4,10 @@ bits in training (input length 3d + 2 = 62), tested up to 2000 bits (n = 6002).
   python -m ngpu_jax.main --config=experiments/configs/badd3.py --workdir=runs/badd3 \
       --config.num_seeds=8
 
-The badd settings otherwise. Measured: not yet run (experiments/RESULTS.md lists what has
-been).
+The badd settings otherwise. Measured (2-core CPU, 2026-11-28, one seed, `--config.seed=0`
+without num_seeds): after 14,018 steps (50 minutes) the curriculum was still at 4 digits,
+84-91% wrong there, where badd had all 20 at 11,250 steps; stopped, not learned yet
+(experiments/RESULTS.md, "Three-operand addition").
 """
 
 from ngpu_jax.config import base_config
