@@ -23,8 +23,9 @@ checkpoint:
 
   python experiments/branch_run.py --source=runs/bmul_s0_ft2 --average=59000,59500,60000 \
       --target=runs/bmul_s0_ft2_avg
- --learning_rate replaces the learning rate kept in the
-optimizer state (the config's learning_rate is only the starting rate of a fresh run).
+
+--learning_rate replaces the learning rate kept in the optimizer state (the config's
+learning_rate is only the starting rate of a fresh run).
 Checkpoints written before commit 691561b, whose optimizer state lacks the
 `optax.apply_if_finite` wrapper, are carried into today's layout (counters at zero).
 """

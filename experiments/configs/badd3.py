@@ -6,7 +6,7 @@ bits in training (input length 3d + 2 = 62), tested up to 2000 bits (n = 6002).
 
 The badd settings otherwise. Measured (2-core CPU, 2026-11-28, one seed, `--config.seed=0`
 without num_seeds): after 14,018 steps (50 minutes) the curriculum was still at 4 digits,
-84-91% wrong there, where badd had all 20 at 11,250 steps; stopped, not learned yet
+63-97% wrong there, where badd had all 20 at 11,250 steps; stopped, not learned yet
 (experiments/RESULTS.md, "Three-operand addition").
 """
 
