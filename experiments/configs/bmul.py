@@ -9,8 +9,11 @@ about 30k steps); stopped at step 48,021 (129 minutes, not finished). Kept check
 wrong on 64 at 200 bits (step 46,000: 1 of 64). Trained on from step 46,000 at learning rate
 1e-4 (experiments/branch_run.py; 77 minutes to step 59,407) and from 58,000 at 2e-5 (27
 minutes to 63,246): every kept checkpoint exact at 20 and 25 bits, the best 0.6% wrong on 512
-at 200 bits (3 of 512); none exact at 200 bits on 512, 2000 not tested, not shipped. Runs
-past 60,000 steps need --config.num_train_steps.
+at 200 bits (3 of 512); none exact at 200 bits on 512, 2000 not tested, not shipped.
+Seed 1 on one H200 (2026-11-28, experiments/train_on_gpu.sh): merged at step 39,950 (393 s),
+52,404 steps in 501 s; exact at 20 and 25 bits (128) from 49,000 on, at best 28% wrong on 512
+at 200 bits (23% after 5,700 more steps at 1e-4). Runs past 60,000 steps need
+--config.num_train_steps.
 """
 
 from ngpu_jax.config import base_config
