@@ -18,6 +18,7 @@ import datetime
 import os
 import platform
 import subprocess
+import sys
 
 from absl import app, flags
 
@@ -58,9 +59,9 @@ def main(argv):
   print(evaluate.format_table(task, results))
   errors = [r['seq_error'] for r in results.values()]
   if max(errors) > 0:  # before the hard inputs, which take as long again
-    raise app.UsageError(f'not shipped: {FLAGS.model} makes errors on random examples (largest '
-                         f'strict sequence error {max(errors):.4f}); only models that '
-                         'generalise are shipped')
+    # A refusal is a result, not a misuse of the flags: a plain message and exit status 1.
+    sys.exit(f'not shipped: {FLAGS.model} makes errors on random examples (largest strict '
+             f'sequence error {max(errors):.4f}); only models that generalise are shipped')
   hard = None
   if tasks.has_hard_families(task) and FLAGS.hard_examples > 0:
     hard = evaluate.evaluate_hard(predictor.params, predictor.model_config, task, digits,
