@@ -48,3 +48,14 @@ def load_config_module(path):
 @pytest.fixture
 def tiny():
   return tiny_config
+
+
+@pytest.fixture(scope='session')
+def tiny_run(tmp_path_factory):
+  """The workdir of one tiny run (20 steps, checkpoints 10 and 20 kept), trained once and
+  shared by every test module that only reads a trained model: treat it as read-only."""
+  from ngpu_jax import train
+  workdir = tmp_path_factory.mktemp('tiny_run')
+  train.train_and_evaluate(tiny_config(keep_checkpoint_every=10), str(workdir),
+                           log=lambda s: None)
+  return str(workdir)

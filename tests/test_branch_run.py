@@ -20,12 +20,9 @@ branch_run = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(branch_run)
 
 
-@pytest.fixture(scope='module')
-def source(tmp_path_factory):
-  workdir = tmp_path_factory.mktemp('source')
-  train.train_and_evaluate(tiny_config(keep_checkpoint_every=10), str(workdir),
-                           log=lambda s: None)
-  return str(workdir)
+@pytest.fixture
+def source(tiny_run):
+  return tiny_run
 
 
 def read(workdir, step):

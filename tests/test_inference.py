@@ -4,20 +4,17 @@ import numpy as np
 import pytest
 
 import ngpu_jax
-from ngpu_jax import inference, tasks, train
-from conftest import tiny_config
+from ngpu_jax import inference, tasks
 
 
-@pytest.fixture(scope='module')
-def trained(tmp_path_factory):
-  workdir = tmp_path_factory.mktemp('run')
-  train.train_and_evaluate(tiny_config(num_train_steps=10), str(workdir), log=lambda s: None)
-  return workdir
+@pytest.fixture
+def trained(tiny_run):
+  return tiny_run
 
 
 def test_load_and_predict_any_length(trained):
   predictor = ngpu_jax.load(str(trained))
-  assert predictor.task == 'badd' and predictor.step == 10
+  assert predictor.task == 'badd' and predictor.step == 20
   for digits in (1, 6, 30):
     x, _ = tasks.sample(tasks.get('badd'), digits, 3, np.random.default_rng(0))
     out = predictor.predict(x)

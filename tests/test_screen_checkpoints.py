@@ -10,16 +10,12 @@ import sys
 import pytest
 
 import ngpu_jax
-from ngpu_jax import evaluate, tasks, train
-from conftest import tiny_config
+from ngpu_jax import evaluate, tasks
 
 
-@pytest.fixture(scope='module')
-def trained(tmp_path_factory):
-  workdir = tmp_path_factory.mktemp('run')
-  train.train_and_evaluate(tiny_config(keep_checkpoint_every=10), str(workdir),
-                           log=lambda s: None)
-  return workdir
+@pytest.fixture
+def trained(tiny_run):
+  return tiny_run
 
 
 def screen(*args):

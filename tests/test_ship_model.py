@@ -5,14 +5,11 @@ import os
 import subprocess
 import sys
 
-from ngpu_jax import inference, train
-from conftest import tiny_config
+from ngpu_jax import inference
 
 
-def test_a_model_with_errors_is_refused(tmp_path):
-  workdir = tmp_path / 'run'
-  # 20 steps of the tiny config: far from exact on 30-digit sums
-  train.train_and_evaluate(tiny_config(), str(workdir), log=lambda s: None)
+def test_a_model_with_errors_is_refused(tiny_run):
+  workdir = tiny_run  # 20 steps of the tiny config: far from exact on 30-digit sums
   name = 'test_refused_model'
   result = subprocess.run(
       [sys.executable, 'experiments/ship_model.py', f'--model={workdir}', f'--name={name}',

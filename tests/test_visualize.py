@@ -6,15 +6,12 @@ import numpy as np
 import pytest
 
 import ngpu_jax
-from ngpu_jax import train, visualize
-from conftest import tiny_config
+from ngpu_jax import visualize
 
 
-@pytest.fixture(scope='module')
-def workdir(tmp_path_factory):
-  path = str(tmp_path_factory.mktemp('viz'))
-  train.train_and_evaluate(tiny_config(num_train_steps=20), path, log=lambda s: None)
-  return path
+@pytest.fixture
+def workdir(tiny_run):
+  return tiny_run
 
 
 def test_trace_of_one_example(workdir):
