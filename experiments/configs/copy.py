@@ -5,8 +5,9 @@
 Measured (2-core CPU, fp32, 2026-11-28; experiments/RESULTS.md, "Sequence tasks at the paper's
 length"): seed 0 reached length 41 and merged at step 1,950 (under 8 minutes); step 4,000 (21
 minutes of training, with --config.train_minutes=40 stopped early by SIGTERM) made 0 errors
-on 512 at 41 and 51, 128 at 401 and 16 at 4001: shipped as pretrained/copy. Keep checkpoints
-with --config.keep_checkpoint_every=500.
+on 512 at 41 and 51, 128 at 401 and 16 at 4001: shipped as pretrained/copy. Seed 1
+(--config.train_minutes=22): merged at step 1,950; step 3,350 made 0 errors on 512 at 41, 51
+and 401 and 8 at 4001. Keep checkpoints with --config.keep_checkpoint_every=500.
 """
 
 from ngpu_jax.config import base_config
