@@ -2,26 +2,47 @@
 # Trains the badd config with NUM_SEEDS seeds (FIRST_SEED, FIRST_SEED + 1, ...) in one
 # many-seeds program on one accelerator (one compilation for all of them), then evaluates
 # every member and keeps the best (OUTDIR/badd_seeds/best, seeds.json).
-#   bash experiments/seeds_on_gpu.sh OUTDIR MINUTES NUM_SEEDS [FIRST_SEED [RESUME_TGZ]]
+#   bash experiments/seeds_on_gpu.sh OUTDIR MINUTES NUM_SEEDS [FIRST_SEED [RESUME_PARTS]]
 # MINUTES counts all training of the run, earlier sessions' included. The workdir is packed
-# into OUTDIR/badd_seeds.tgz at the end, one file that a lent machine's OUTDIR returns:
-# carry it to the next session's machine and pass it as RESUME_TGZ to train on from there
-# (the needed steps take longer than one session's device time). Checkpoints are kept every
-# 2500 steps (and the newest 3) to keep the file small. EVAL_FLAGS (space-separated) replace
+# into OUTDIR/badd_seeds.tgz.part-aa, -ab, ... of 15 MiB each (a lent machine returns files
+# of at most 16 MiB): to go on in a later session, carry the parts and pass their common
+# prefix as RESUME_PARTS (e.g. runs/gpu/badd_seeds.tgz.part-); the needed steps take longer
+# than one session's device time. Unpack here with
+#   cat OUTDIR/badd_seeds.tgz.part-* | tar -xzf - -C runs/
+# Checkpoints are kept every KEEP_EVERY steps (default 2500) and the newest 3; the packed
+# parts hold the newest of them up to PACK_MB (default 50) and everything else of the
+# workdir (one checkpoint of 8 unmerged members is about 17 MB). EVAL_FLAGS (space-separated) replace
 # the final evaluation's settings, default "--config.eval_examples=(512,512,512,64)"
-# (a flag given twice would add up, not replace).
+# (a flag given twice would add up, not replace). Wheels in .whl/ (ml_collections and
+# tensorboardX, which the GPU image of 2026-11 lacks) are installed first when present.
 # fp32 matmuls at full precision (no TF32), so numbers match the CPU's arithmetic.
 # (Until commit 2606320 this script started one process per seed; the first H100 rows of
 # experiments/RESULTS.md were made that way.)
 set -eu
 out=$1; minutes=$2; num_seeds=$3; first=${4:-0}; resume=${5:-}
 mkdir -p "$out"
-if [ -n "$resume" ]; then tar -xzf "$resume" -C "$out"; fi
+if [ -d .whl ]; then
+  python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
+    --target /tmp/site .whl/*.whl
+  export PYTHONPATH=/tmp/site:$PWD
+fi
+if [ -n "$resume" ]; then cat "$resume"* | tar -xzf - -C "$out"; fi
 export XLA_PYTHON_CLIENT_PREALLOCATE=false JAX_DEFAULT_MATMUL_PRECISION=highest PYTHONUNBUFFERED=1
+(nvidia-smi -L || true; python3 -c 'import jax; print(jax.__version__, jax.devices())') \
+  >> "$out/badd_seeds.log" 2>&1
 status=0
 python3 -m ngpu_jax.main --config=experiments/configs/badd.py --workdir="$out/badd_seeds" \
   --config.num_seeds="$num_seeds" --config.seed="$first" --config.train_minutes="$minutes" \
-  --config.num_train_steps=60000 --config.keep_checkpoint_every=2500 \
+  --config.num_train_steps=60000 --config.keep_checkpoint_every="${KEEP_EVERY:-2500}" \
   ${EVAL_FLAGS:---config.eval_examples=(512,512,512,64)} >> "$out/badd_seeds.log" 2>&1 || status=$?
-tar -czf "$out/badd_seeds.tgz" -C "$out" badd_seeds
+work=$out/badd_seeds
+keep=$(cd "$work" && du -sk checkpoints/* | sort -t/ -k2 -n -r \
+  | awk -v limit=$((${PACK_MB:-50} * 1024)) '{ total += $1; if (total <= limit) print $2 }')
+others=$(cd "$work" && ls -A | grep -v '^checkpoints$')
+# shellcheck disable=SC2086
+tar -czf - -C "$out" $(for p in $keep $others; do echo "badd_seeds/$p"; done) \
+  | split -b 15m - "$out/badd_seeds.tgz.part-"
+echo "packed $(echo "$keep" | wc -w) checkpoints of $(ls "$work/checkpoints" | wc -l)" \
+  >> "$out/badd_seeds.log"
+rm -rf "$out/badd_seeds"
 exit $status
