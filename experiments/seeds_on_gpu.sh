@@ -9,11 +9,13 @@
 # prefix as RESUME_PARTS (e.g. runs/gpu/badd_seeds.tgz.part-); the needed steps take longer
 # than one session's device time. Unpack here with
 #   cat OUTDIR/badd_seeds.tgz.part-* | tar -xzf - -C runs/
-# Checkpoints are kept every KEEP_EVERY steps (default 2500) and the newest 3; the packed
-# parts hold the newest of them up to PACK_MB (default 50) and everything else of the
-# workdir (one checkpoint of 8 unmerged members is about 17 MB). EVAL_FLAGS (space-separated) replace
-# the final evaluation's settings, default "--config.eval_examples=(512,512,512,64)"
-# (a flag given twice would add up, not replace). Wheels in .whl/ (ml_collections and
+# XLA's compilation cache comes back as OUTDIR/xla_cache.tgz when it is at most 15 MB; a
+# resume reads it from beside the parts. Checkpoints are kept every KEEP_EVERY steps
+# (default 2500) and the newest 3; the parts hold the newest of them up to PACK_MB
+# (default 40; one checkpoint of 8 unmerged members is about 17 MB) and everything else of
+# the workdir. EVAL_FLAGS (space-separated) replace the final evaluation's settings,
+# default "--config.eval_examples=(512,512,512,64)" (a flag given twice would add up, not
+# replace). Wheels in .whl/ (ml_collections and
 # tensorboardX, which the GPU image of 2026-11 lacks) are installed first when present.
 # fp32 matmuls at full precision (no TF32), so numbers match the CPU's arithmetic.
 # (Until commit 2606320 this script started one process per seed; the first H100 rows of
@@ -26,7 +28,16 @@ if [ -d .whl ]; then
     --target /tmp/site .whl/*.whl
   export PYTHONPATH=/tmp/site:$PWD
 fi
-if [ -n "$resume" ]; then cat "$resume"* | tar -xzf - -C "$out"; fi
+if [ -n "$resume" ]; then
+  cat "$resume"* | tar -xzf - -C "$out"
+  cache=$(dirname "$resume")/xla_cache.tgz
+  if [ -f "$cache" ]; then tar -xzf "$cache" -C /tmp; fi
+fi
+# XLA's compiled programs are kept (and returned, if small) so that a resumed session on the
+# same kind of device and jax version skips most of the ~100 s of compilation. The path is
+# fixed: the cache directory is part of the programs' cache keys (through XLA's autotuning
+# cache option), so programs cached under another path would not be found.
+export JAX_COMPILATION_CACHE_DIR=/tmp/ngpu_jax_xla_cache
 export XLA_PYTHON_CLIENT_PREALLOCATE=false JAX_DEFAULT_MATMUL_PRECISION=highest PYTHONUNBUFFERED=1
 (nvidia-smi -L || true; python3 -c 'import jax; print(jax.__version__, jax.devices())') \
   >> "$out/badd_seeds.log" 2>&1
@@ -37,12 +48,15 @@ python3 -m ngpu_jax.main --config=experiments/configs/badd.py --workdir="$out/ba
   ${EVAL_FLAGS:---config.eval_examples=(512,512,512,64)} >> "$out/badd_seeds.log" 2>&1 || status=$?
 work=$out/badd_seeds
 keep=$(cd "$work" && du -sk checkpoints/* | sort -t/ -k2 -n -r \
-  | awk -v limit=$((${PACK_MB:-50} * 1024)) '{ total += $1; if (total <= limit) print $2 }')
+  | awk -v limit=$((${PACK_MB:-40} * 1024)) '{ total += $1; if (total <= limit) print $2 }')
 others=$(cd "$work" && ls -A | grep -v '^checkpoints$')
 # shellcheck disable=SC2086
 tar -czf - -C "$out" $(for p in $keep $others; do echo "badd_seeds/$p"; done) \
   | split -b 15m - "$out/badd_seeds.tgz.part-"
 echo "packed $(echo "$keep" | wc -w) checkpoints of $(ls "$work/checkpoints" | wc -l)" \
   >> "$out/badd_seeds.log"
+if [ -d "$JAX_COMPILATION_CACHE_DIR" ] && [ "$(du -sm "$JAX_COMPILATION_CACHE_DIR" | cut -f1)" -le 15 ]; then
+  tar -czf "$out/xla_cache.tgz" -C /tmp ngpu_jax_xla_cache
+fi
 rm -rf "$out/badd_seeds"
 exit $status
