@@ -15,8 +15,8 @@
 # (default 40; one checkpoint of 8 unmerged members is about 17 MB) and everything else of
 # the workdir. EVAL_FLAGS (space-separated) replace the final evaluation's settings,
 # default "--config.eval_examples=(512,512,512,64)" (a flag given twice would add up, not
-# replace). Wheels in .whl/ (ml_collections and
-# tensorboardX, which the GPU image of 2026-11 lacks) are installed first when present.
+# replace). Wheels in .whl/ (ml_collections and tensorboardX, which the GPU image of 2026-11
+# lacks) are installed first when present.
 # fp32 matmuls at full precision (no TF32), so numbers match the CPU's arithmetic.
 # (Until commit 2606320 this script started one process per seed; the first H100 rows of
 # experiments/RESULTS.md were made that way.)
@@ -55,7 +55,8 @@ tar -czf - -C "$out" $(for p in $keep $others; do echo "badd_seeds/$p"; done) \
   | split -b 15m - "$out/badd_seeds.tgz.part-"
 echo "packed $(echo "$keep" | wc -w) checkpoints of $(ls "$work/checkpoints" | wc -l)" \
   >> "$out/badd_seeds.log"
-if [ -d "$JAX_COMPILATION_CACHE_DIR" ] && [ "$(du -sm "$JAX_COMPILATION_CACHE_DIR" | cut -f1)" -le 15 ]; then
+cache_mb=$(du -sm "$JAX_COMPILATION_CACHE_DIR" 2>/dev/null | cut -f1 || true)
+if [ -n "$cache_mb" ] && [ "$cache_mb" -le 15 ]; then
   tar -czf "$out/xla_cache.tgz" -C /tmp ngpu_jax_xla_cache
 fi
 rm -rf "$out/badd_seeds"
