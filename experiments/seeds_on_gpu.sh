@@ -46,14 +46,7 @@ python3 -m ngpu_jax.main --config=experiments/configs/badd.py --workdir="$out/ba
   --config.num_seeds="$num_seeds" --config.seed="$first" --config.train_minutes="$minutes" \
   --config.num_train_steps=60000 --config.keep_checkpoint_every="${KEEP_EVERY:-2500}" \
   ${EVAL_FLAGS:---config.eval_examples=(512,512,512,64)} >> "$out/badd_seeds.log" 2>&1 || status=$?
-work=$out/badd_seeds
-keep=$(cd "$work" && du -sk checkpoints/* | sort -t/ -k2 -n -r \
-  | awk -v limit=$((${PACK_MB:-40} * 1024)) '{ total += $1; if (total <= limit) print $2 }')
-others=$(cd "$work" && ls -A | grep -v '^checkpoints$')
-# shellcheck disable=SC2086
-tar -czf - -C "$out" $(for p in $keep $others; do echo "badd_seeds/$p"; done) \
-  | split -b 15m - "$out/badd_seeds.tgz.part-"
-echo "packed $(echo "$keep" | wc -w) checkpoints of $(ls "$work/checkpoints" | wc -l)" \
+bash experiments/pack_workdir.sh "$out/badd_seeds" "$out/badd_seeds.tgz.part-" "${PACK_MB:-40}" \
   >> "$out/badd_seeds.log"
 cache_mb=$(du -sm "$JAX_COMPILATION_CACHE_DIR" 2>/dev/null | cut -f1 || true)
 if [ -n "$cache_mb" ] && [ "$cache_mb" -le 15 ]; then

@@ -30,12 +30,5 @@ timeout -s TERM -k 60 "$seconds" python3 -m ngpu_jax.main --config="$config" \
   > "$out/train.log" 2>&1
 echo "training exited with status $? at $(date -u +%T)"
 grep -v '^[IW][0-9]' "$out/train.log" | tail -5
-# The newest checkpoints first, as many as fit in pack_mb; everything else of the workdir.
-keep=$(cd "$work" && du -sk checkpoints/* | sort -t/ -k2 -n -r \
-  | awk -v limit=$((pack_mb * 1024)) '{ total += $1; if (total <= limit) print $2 }')
-others=$(cd "$work" && ls -A | grep -v '^checkpoints$')
-# shellcheck disable=SC2086
-tar -czf - -C "$(dirname "$work")" $(for p in $keep $others; do echo "$name/$p"; done) \
-  | split -b 15m - "$out/run.tgz.part-"
-echo "packed $(echo "$keep" | wc -w) checkpoints of $(ls "$work/checkpoints" | wc -l):"
+bash experiments/pack_workdir.sh "$work" "$out/run.tgz.part-" "$pack_mb"
 ls -la "$out"
