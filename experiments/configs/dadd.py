@@ -3,11 +3,12 @@
   python -m ngpu_jax.main --config=experiments/configs/dadd.py --workdir=runs/dadd_s0
 
 Measured (2-core CPU, jax 0.10.2, fp32, seed 0, 2026-11-28; experiments/RESULTS.md, dadd
-section): not learned in short probes. This config (m = 128) took 75 minutes for 2,450 steps
+section): not learned in two probes. This config (m = 128) took 77 minutes for 2,450 steps
 (0.3-0.9 steps/s) and was still at 3 digits of the curriculum, 100% wrong at 20 and 25 digits;
-with --config.model.nmaps=24, 10,975 steps in 18 minutes, also stuck at 3 digits. The full
-60,000 steps would take days on that CPU; on a lent GPU use experiments/train_on_gpu.sh with
-PACK_MB=60 (one checkpoint is 57 MB).
+with --config.model.nmaps=24, 21,900 steps in 48 minutes reached 4 digits (at step 11,950),
+100% wrong at 20, 25 and 200 digits. The full 60,000 steps at m = 128 would take days on
+that CPU; on a lent GPU use experiments/train_on_gpu.sh with PACK_MB=60 (one checkpoint is
+57 MB).
 """
 
 from ngpu_jax.config import base_config
