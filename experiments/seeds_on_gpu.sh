@@ -11,7 +11,7 @@
 #   cat OUTDIR/badd_seeds.tgz.part-* | tar -xzf - -C runs/
 # XLA's compilation cache comes back as OUTDIR/xla_cache.tgz when it is at most 15 MB; a
 # resume reads it from beside the parts. Checkpoints are kept every KEEP_EVERY steps
-# (default 2500) and the newest 3; the parts hold the newest of them up to PACK_MB
+# (default 2500) and the newest 3; the parts hold the newest and older ones up to PACK_MB
 # (default 40; one checkpoint of 8 unmerged members is about 17 MB) and everything else of
 # the workdir. EVAL_FLAGS (space-separated) replace the final evaluation's settings,
 # default "--config.eval_examples=(512,512,512,64)" (a flag given twice would add up, not

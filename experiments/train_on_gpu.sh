@@ -2,8 +2,8 @@
 # Trains one seed of a config on a lent accelerator for SECONDS of wall time, then stops it
 # with SIGTERM (a checkpoint of the current step, no final evaluation: the CPU screens the
 # checkpoints afterwards) and packs the workdir so that it fits what a lent machine returns
-# (at most 8 files of 16 MiB): the newest checkpoints up to PACK_MB (default 55) of them,
-# in OUTDIR/run.tgz.part-aa, -ab, ... of 15 MiB each. Unpack with
+# (at most 8 files of 16 MiB): the newest checkpoint and older ones up to PACK_MB (default
+# 55) in all, in OUTDIR/run.tgz.part-aa, -ab, ... of 15 MiB each. Unpack with
 #   cat OUTDIR/run.tgz.part-* | tar -xzf - -C runs/   (the workdir is named NAME)
 # and go on training or screening it like any workdir (the same command resumes it).
 #   bash experiments/train_on_gpu.sh OUTDIR CONFIG NAME SEED SECONDS [MAIN FLAGS...]

@@ -7,8 +7,8 @@ section): not learned in two probes. This config (m = 128) took 77 minutes for 2
 (0.3-0.9 steps/s) and was still at 3 digits of the curriculum, 100% wrong at 20 and 25 digits;
 with --config.model.nmaps=24, 21,900 steps in 48 minutes reached 4 digits (at step 11,950),
 100% wrong at 20, 25 and 200 digits. The full 60,000 steps at m = 128 would take days on
-that CPU; on a lent GPU use experiments/train_on_gpu.sh with PACK_MB=60 (one checkpoint is
-57 MB).
+that CPU; on a lent GPU use experiments/train_on_gpu.sh (one checkpoint is 57 MB: it comes
+back in 4 parts).
 """
 
 from ngpu_jax.config import base_config
