@@ -57,12 +57,13 @@ def test_banded_form_equals_lax_conv(height, kh):
 
 
 @pytest.mark.parametrize('kernel_width', [1, 3, 5])
-def test_shift_concat_transpose_is_its_adjoint(kernel_width):
+def test_conv_banded_transpose_is_its_adjoint(kernel_width):
   s = jax.random.normal(jax.random.key(0), (2, 7, 4))
-  g = jax.random.normal(jax.random.key(1), (2, 7, 4 * kernel_width))
-  _, vjp = jax.vjp(lambda v: model.shift_concat(v, kernel_width), s)
-  chex.assert_trees_all_close(model.shift_concat_transpose(g, kernel_width), vjp(g)[0],
-                              atol=1e-6)
+  w = jax.random.normal(jax.random.key(1), (4 * kernel_width, 6))
+  g = jax.random.normal(jax.random.key(2), (2, 7, 6))
+  _, vjp = jax.vjp(lambda v: model.shift_concat(v, kernel_width) @ w, s)
+  chex.assert_trees_all_close(model.conv_banded_transpose(g, w, kernel_width), vjp(g)[0],
+                              atol=1e-5)
 
 
 @pytest.mark.parametrize('steps_per_symbol,layers,dropout', [(1, 2, 0.1), (2, 1, 0.0), (1, 3, 0.5)])
