@@ -130,31 +130,48 @@ def shift_concat(s_BxNxF, kernel_width):
   return jnp.concatenate([s_pad[:, dx:dx + n] for dx in range(kernel_width)], axis=-1)
 
 
+@jax.custom_batching.custom_vmap
+def conv1d(x_BxNxI, w_KWxIxO):
+  """The 1-D 'SAME' convolution along N, zero beyond both ends: `lax.conv` (on XLA:CPU
+  faster than the shifted copies times one matmul: 1.1x at batch 32, n 41, 2.2x at batch 8,
+  n 4001, measured 2026-11-27). Under `jax.vmap` with a kernel per member (the many-seeds
+  program) the shifted copies times a batched matmul instead: a vmapped `lax.conv` becomes a
+  grouped convolution, which made a 4-seed train step 27% slower on XLA:CPU (interleaved
+  A/B, 2026-11-28)."""
+  return jax.lax.conv_general_dilated(x_BxNxI, w_KWxIxO, (1,), 'SAME',
+                                      dimension_numbers=('NWC', 'WIO', 'NWC'))
+
+
+@conv1d.def_vmap
+def _conv1d_vmap(axis_size, in_batched, x_KxBxNxI, w_KxKWxIxO):
+  x_KxBxNxI, w_KxKWxIxO = [a if batched else jnp.broadcast_to(a, (axis_size,) + a.shape)
+                           for a, batched in zip((x_KxBxNxI, w_KxKWxIxO), in_batched)]
+  kw, i, o = w_KxKWxIxO.shape[1:]
+  shifted = jax.vmap(shift_concat, (0, None))(x_KxBxNxI, kw)  # [K, B, N, kw * I]
+  return jnp.einsum('kbnj,kjo->kbno', shifted, w_KxKWxIxO.reshape(axis_size, kw * i, o)), True
+
+
 def conv_banded_transpose(g_BxNxG, w_KFxG, kernel_width):
-  """The input gradient of `conv_banded` (its adjoint in s): a 1-D `lax.conv` of the
+  """The input gradient of `conv_banded` (its adjoint in s): the 1-D convolution of the
   gradient with the kernel flipped along the sequence and its input and output swapped.
   Equal to moving each block of `g @ w^T` back by its shift and summing, which XLA:CPU ran
   ~10% slower for a whole 'cgru' gradient (batch 32, n 41, m 24, interleaved calls, 2-core
   CPU, 2026-11-28): the pads and slices of the [B, N, kw * F] product were recomputed in
   every elementwise fusion that read them."""
   f = w_KFxG.shape[0] // kernel_width
-  w_flipped = w_KFxG.reshape(kernel_width, f, -1)[::-1].transpose(0, 2, 1)  # [kw, G, F]
-  return jax.lax.conv_general_dilated(g_BxNxG, w_flipped, (1,), 'SAME',
-                                      dimension_numbers=('NWC', 'WIO', 'NWC'))
+  return conv1d(g_BxNxG, w_KFxG.reshape(kernel_width, f, -1)[::-1].transpose(0, 2, 1))
 
 
 @functools.partial(jax.custom_vjp, nondiff_argnums=(2,))
 def conv_banded(s_BxNxF, w_KFxG, kernel_width):
-  """The convolution along the sequence with the banded kernel: a 1-D `lax.conv` over the
-  [kw, F, G] kernel (XLA:CPU runs it faster than the shifted copies times one matmul: 1.1x at
-  batch 32, n 41, 2.2x at batch 8, n 4001, measured 2026-11-27); equal to
-  `shift_concat(s) @ w`, whose matmuls its VJP uses: JAX's own gradient of the `lax.conv`
-  made a 'dcgru' train step (m 48, batch 32, n 41) 7.5x slower (1.0 s against 0.135 s,
-  2-core CPU, 2026-11-27; experiments/RESULTS.md, DCGRU section). The 'cgru' recurrence has its own VJP and does not differentiate this."""
+  """The convolution along the sequence with the banded kernel: `conv1d` over the
+  [kw, F, G] kernel; equal to `shift_concat(s) @ w`, whose matmul gives the kernel gradient
+  in its VJP: JAX's own gradient of the `lax.conv` made a 'dcgru' train step (m 48, batch
+  32, n 41) 7.5x slower (1.0 s against 0.135 s, 2-core CPU, 2026-11-27;
+  experiments/RESULTS.md, DCGRU section). The 'cgru' recurrence has its own VJP and does
+  not differentiate this."""
   f, g = s_BxNxF.shape[-1], w_KFxG.shape[-1]
-  return jax.lax.conv_general_dilated(
-      s_BxNxF, w_KFxG.reshape(kernel_width, f, g), (1,), 'SAME',
-      dimension_numbers=('NWC', 'WIO', 'NWC'))
+  return conv1d(s_BxNxF, w_KFxG.reshape(kernel_width, f, g))
 
 
 def _conv_banded_fwd(s_BxNxF, w_KFxG, kernel_width):

@@ -56,6 +56,20 @@ def test_banded_form_equals_lax_conv(height, kh):
     chex.assert_trees_all_close(model.shift_concat(s, 3) @ band, ref, atol=1e-4, rtol=1e-5)
 
 
+@pytest.mark.parametrize('kernel_batched', [True, False])
+def test_conv1d_under_vmap_equals_each_member_alone(kernel_batched):
+  """Under vmap conv1d uses its own rule (shifted copies times a batched matmul)."""
+  x = jax.random.normal(jax.random.key(0), (3, 2, 9, 4))
+  w = jax.random.normal(jax.random.key(1), (3, 3, 4, 6))
+  if kernel_batched:
+    out = jax.vmap(model.conv1d)(x, w)
+    expected = [model.conv1d(x[k], w[k]) for k in range(3)]
+  else:
+    out = jax.vmap(model.conv1d, (0, None))(x, w[0])
+    expected = [model.conv1d(x[k], w[0]) for k in range(3)]
+  chex.assert_trees_all_close(out, jnp.stack(expected), atol=1e-5)
+
+
 @pytest.mark.parametrize('kernel_width', [1, 3, 5])
 def test_conv_banded_transpose_is_its_adjoint(kernel_width):
   s = jax.random.normal(jax.random.key(0), (2, 7, 4))
