@@ -10,8 +10,8 @@ R relaxed parameter sets, L CGRU layers per step.
 The 3x3 convolution is written in banded form: rows are folded into channels, so the
 convolution becomes a 1-D one along the sequence whose kernel is a block-banded
 [kw * F, H * out] matrix built from the 3x3 kernel. The forward pass runs it as a 1-D
-`lax.conv`; the backward pass (`recurrence`, a hand-written VJP) gets the input gradient as
-the 1-D `lax.conv` of the gradient with the flipped, transposed kernel and the kernel
+convolution (`conv1d`); the backward pass (`recurrence`, a hand-written VJP) gets the input
+gradient as the 1-D convolution of the gradient with the flipped, transposed kernel and the kernel
 gradient as a matmul, (the kw shifted copies of the input)^T @ gradient, accumulated per
 relaxed set inside the backward scan. XLA's own
 gradient of the 2-D `lax.conv` form was 4-9x slower on XLA:CPU (DESIGN.md);
@@ -136,8 +136,8 @@ def conv1d(x_BxNxI, w_KWxIxO):
   faster than the shifted copies times one matmul: 1.1x at batch 32, n 41, 2.2x at batch 8,
   n 4001, measured 2026-11-27). Under `jax.vmap` with a kernel per member (the many-seeds
   program) the shifted copies times a batched matmul instead: a vmapped `lax.conv` becomes a
-  grouped convolution, which made a 4-seed train step 27% slower on XLA:CPU (interleaved
-  A/B, 2026-11-28)."""
+  grouped convolution, which made a 4-seed train step 4-27% slower on XLA:CPU (two
+  interleaved A/Bs with a training sharing the CPU, 2026-11-28; not measured on a GPU)."""
   return jax.lax.conv_general_dilated(x_BxNxI, w_KWxIxO, (1,), 'SAME',
                                       dimension_numbers=('NWC', 'WIO', 'NWC'))
 
