@@ -162,6 +162,13 @@ def conv_banded_transpose(g_BxNxG, w_KFxG, kernel_width):
   return conv1d(g_BxNxG, w_KFxG.reshape(kernel_width, f, -1)[::-1].transpose(0, 2, 1))
 
 
+def conv_banded_kernel_grad(s_BxNxF, g_BxNxG, kernel_width):
+  """The kernel gradient of `conv_banded` given its output's gradient: (the shifted copies of
+  the input)^T times that gradient, one matmul over all B x N positions: [kw * F, G]."""
+  k = s_BxNxF.shape[0] * s_BxNxF.shape[1]
+  return shift_concat(s_BxNxF, kernel_width).reshape(k, -1).T @ g_BxNxG.reshape(k, -1)
+
+
 @functools.partial(jax.custom_vjp, nondiff_argnums=(2,))
 def conv_banded(s_BxNxF, w_KFxG, kernel_width):
   """The convolution along the sequence with the banded kernel: `conv1d` over the
@@ -180,10 +187,8 @@ def _conv_banded_fwd(s_BxNxF, w_KFxG, kernel_width):
 
 def _conv_banded_bwd(kernel_width, residuals, g_BxNxG):
   s_BxNxF, w_KFxG = residuals
-  ds = conv_banded_transpose(g_BxNxG, w_KFxG, kernel_width)
-  k = s_BxNxF.shape[0] * s_BxNxF.shape[1]
-  dw = shift_concat(s_BxNxF, kernel_width).reshape(k, -1).T @ g_BxNxG.reshape(k, -1)
-  return ds, dw
+  return (conv_banded_transpose(g_BxNxG, w_KFxG, kernel_width),
+          conv_banded_kernel_grad(s_BxNxF, g_BxNxG, kernel_width))
 
 
 conv_banded.defvjp(_conv_banded_fwd, _conv_banded_bwd)
@@ -413,8 +418,7 @@ def _recurrence_bwd(cfg, dropout_rate, residuals, ds_final):
       dgates_pre = jnp.concatenate([d * (x - c), drs * x], axis=-1) * gate_grad(gates, cfg.cutoff)
       d = d * u + drs * r + conv_banded_transpose(dgates_pre, w['gates_kernel'], kw)
       for name, conv_in, dpre in (('gates', x, dgates_pre), ('cand', r * x, dc_pre)):
-        k = conv_in.shape[0] * conv_in.shape[1]
-        dk = shift_concat(conv_in, kw).reshape(k, -1).T @ dpre.reshape(k, -1)
+        dk = conv_banded_kernel_grad(conv_in, dpre, kw)
         new_dset[name + '_kernel'].insert(0, dset[name + '_kernel'][layer] + dk)
         new_dset[name + '_bias'].insert(0, dset[name + '_bias'][layer] + dpre.sum((0, 1)))
     dweights = {name: dweights[name].at[index].set(jnp.stack(v))
