@@ -7,6 +7,14 @@ sequences of length up to 8, the learning test's recipe (tests/test_learning.py)
 Trained on lengths <= 8 (the paper's sequence tasks use 41: experiments/configs/copy.py etc.),
 tested at 8, 16, 32 and 401 (128 examples each, every member). Measured: see
 experiments/RESULTS.md ("Sequence tasks, small models"), every run of this config.
+
+The small badd ablations (RESULTS.md, "Ablations ... on badd, small models") use it too, 4
+seeds per program, operands of up to 8 bits (n = 17), about 24 minutes per program on the
+2-core CPU:
+
+  python -m ngpu_jax.main --config=experiments/configs/small_seq.py --config.task=badd \
+      --config.num_seeds=4 '--config.eval_digits=(8,16,32,64)' \
+      '--config.eval_examples=(128,128,128,128)' --workdir=runs/abl/base [--config.dropout=0.0]
 """
 
 from ngpu_jax.config import base_config
