@@ -15,6 +15,9 @@ on the 2-core CPU (2026-11-29):
   python -m ngpu_jax.main --config=experiments/configs/small_seq.py --config.task=badd \
       --config.num_seeds=4 '--config.eval_digits=(8,16,32,64)' \
       '--config.eval_examples=(128,128,128,128)' --workdir=runs/abl/base [--config.dropout=0.0]
+
+there the full recipe was 1-7% wrong at 8 bits and 3-63% at 16; relaxation off 6-32% and
+83-100%; curriculum and relaxation off 97-99% at 8 bits (not learned).
 """
 
 from ngpu_jax.config import base_config
