@@ -9,8 +9,8 @@ tested at 8, 16, 32 and 401 (128 examples each, every member). Measured: see
 experiments/RESULTS.md ("Sequence tasks, small models"), every run of this config.
 
 The small badd ablations (RESULTS.md, "Ablations ... on badd, small models") use it too, 4
-seeds per program, operands of up to 8 bits (n = 17), 23-29 minutes of training per program
-on the 2-core CPU (2026-11-29):
+seeds per program (seeds 0-3), operands of up to 8 bits (n = 17), 23-29 minutes of training
+per program on the 2-core CPU (2026-11-29, code f17c955 and fa62bb7):
 
   python -m ngpu_jax.main --config=experiments/configs/small_seq.py --config.task=badd \
       --config.num_seeds=4 '--config.eval_digits=(8,16,32,64)' \
