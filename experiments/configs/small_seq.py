@@ -9,15 +9,17 @@ tested at 8, 16, 32 and 401 (128 examples each, every member). Measured: see
 experiments/RESULTS.md ("Sequence tasks, small models"), every run of this config.
 
 The small badd ablations (RESULTS.md, "Ablations ... on badd, small models") use it too, 4
-seeds per program (seeds 0-3), operands of up to 8 bits (n = 17), 23-29 minutes of training
-per program on the 2-core CPU (2026-11-29, code f17c955 and fa62bb7):
+seeds per program (seeds 0-3, and 4-7 with --config.seed=4), operands of up to 8 bits (n = 17),
+18-29 minutes of training per program on the 2-core CPU (2026-11-29, code f17c955 and fa62bb7
+and the unchanged library of 3516d31):
 
   python -m ngpu_jax.main --config=experiments/configs/small_seq.py --config.task=badd \
       --config.num_seeds=4 '--config.eval_digits=(8,16,32,64)' \
       '--config.eval_examples=(128,128,128,128)' --workdir=runs/abl/base [--config.dropout=0.0]
 
-there the full recipe was 1-7% wrong at 8 bits and 3-63% at 16; relaxation off 6-32% and
-83-100%; curriculum and relaxation off 97-99% at 8 bits (not learned).
+there, over seeds 0-7, the full recipe was 1-7% wrong at 8 bits and 3-85% at 16; dropout off
+0-2% and 5-77%; relaxation off 3-67% and 27-100%; gradient noise 1e-4 2-81% and 6-100%;
+curriculum and relaxation off (seeds 0-3) 97-99% at 8 bits (not learned).
 """
 
 from ngpu_jax.config import base_config
