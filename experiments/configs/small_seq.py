@@ -19,7 +19,7 @@ and the unchanged library of 3516d31):
 
 there, over seeds 0-7, the full recipe was 1-7% wrong at 8 bits and 3-85% at 16; dropout off
 0-2% and 5-77%; relaxation off 3-67% and 27-100%; gradient noise 1e-4 2-81% and 6-100%;
-curriculum and relaxation off (seeds 0-3) 97-99% at 8 bits (not learned).
+curriculum and relaxation off 97-100% at 8 bits (not learned).
 """
 
 from ngpu_jax.config import base_config
