@@ -52,10 +52,10 @@ flags.DEFINE_integer('reference_repeats', 1, 'Timed calls of each reference trai
 flags.DEFINE_list('seeds', ['1', '4', '8'], 'Seed counts K to time in one program (empty: none).')
 
 
-def timed(fn, *args, repeats):
+def timed(fn, *args, repeats, compiler_options=None):
   """(compile seconds, median run seconds) of jax.jit(fn)(*args)."""
   start = time.perf_counter()
-  compiled = jax.jit(fn).lower(*args).compile()
+  compiled = jax.jit(fn, compiler_options=compiler_options).lower(*args).compile()
   compile_s = time.perf_counter() - start
   jax.block_until_ready(compiled(*args))  # warm-up
   times = []
@@ -66,10 +66,10 @@ def timed(fn, *args, repeats):
   return compile_s, statistics.median(times)
 
 
-def compile_and_peak(fn, *args):
+def compile_and_peak(fn, *args, compiler_options=None):
   """(compile seconds, peak MiB) of jax.jit(fn) for these arguments, without running it."""
   start = time.perf_counter()
-  stats = jax.jit(fn).lower(*args).compile().memory_analysis()
+  stats = jax.jit(fn, compiler_options=compiler_options).lower(*args).compile().memory_analysis()
   compile_s = time.perf_counter() - start
   total = (stats.argument_size_in_bytes + stats.output_size_in_bytes
            + stats.temp_size_in_bytes - stats.alias_size_in_bytes)
@@ -108,11 +108,12 @@ def train_step(batch: int, n: int, nmaps: int, conv_impl: str, repeats: int) -> 
   inputs, targets, lengths = random_batch(batch, n)
   args = (state, inputs, targets, lengths, jax.random.key(1), jnp.float32(0.01),
           jnp.float32(0.0), jnp.int32(1))
-  compile_s, seconds = timed(step_fn, *args, repeats=repeats)
+  options = train.compiler_options()  # as the trainer jits it
+  compile_s, seconds = timed(step_fn, *args, repeats=repeats, compiler_options=options)
   flops, executed = forward_flops(cfg, batch, n, n)
   return {'ms': seconds * 1e3, 'compile_s': compile_s, 'gflops': 3 * flops / seconds / 1e9,
           'executed_gflops': 3 * executed / seconds / 1e9,
-          'peak_mib': compile_and_peak(step_fn, *args)[1]}
+          'peak_mib': compile_and_peak(step_fn, *args, compiler_options=options)[1]}
 
 
 def seeds_step(num_seeds: int, repeats: int) -> dict:
@@ -129,7 +130,8 @@ def seeds_step(num_seeds: int, repeats: int) -> dict:
   args = (state, *batch, jax.random.split(jax.random.key(1), num_seeds),
           jnp.full((num_seeds,), 0.01, jnp.float32), jnp.zeros((num_seeds,), jnp.float32),
           jnp.int32(1), jnp.full((num_seeds,), cfg.relax_sets, jnp.int32))
-  compile_s, seconds = timed(step_fn, *args, repeats=repeats)
+  compile_s, seconds = timed(step_fn, *args, repeats=repeats,
+                             compiler_options=train.compiler_options())
   return {'ms': seconds * 1e3, 'compile_s': compile_s,
           'examples_per_s': num_seeds * 32 / seconds}
 

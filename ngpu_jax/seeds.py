@@ -177,7 +177,8 @@ def train_seeds(config, workdir: str, log=print) -> dict:
   step_fn = jax.jit(jax.vmap(train.train_step_fn(cfg, tx, config.dropout,
                                                  saturation_weight=config.saturation_weight),
                              in_axes=(0, 0, 0, 0, 0, 0, 0, None, 0)),
-                    donate_argnums=0, out_shardings=parallel.replicated(mesh))
+                    donate_argnums=0, out_shardings=parallel.replicated(mesh),
+                    compiler_options=train.compiler_options())
   split = functools.partial(parallel.split_batch, mesh=mesh, axis=1)
   check_logits = jax.jit(functools.partial(model.forward, cfg=cfg))
   keys = jnp.stack([jax.random.key(m.seed) for m in members])

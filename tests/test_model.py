@@ -177,6 +177,20 @@ def test_dropout_masks_keep_rate_and_do_not_depend_on_width(keep_prob, f):
   assert abs(float(wide.mean()) - keep_prob) < 5 * np.sqrt(keep_prob * (1 - keep_prob) / count)
 
 
+def test_dropout_masks_are_uncorrelated_across_steps_positions_rows_and_maps():
+  """The hashed mask words (model._mix32) look independent: neighbouring steps, positions,
+  batch rows and maps agree as often as independent draws would (within 5 standard
+  deviations), and different keys give different masks."""
+  keep_prob = 0.5  # the largest variance: agreement 0.5 for independent draws
+  keep = np.asarray(model.dropout_masks(jax.random.key(5), keep_prob, 16, 8, 16, 32))
+  for axis in range(4):  # every mask value against its neighbour along T, B, N or F
+    along = np.moveaxis(keep, axis, 0)
+    agree = float((along[:-1] == along[1:]).mean())
+    assert abs(agree - 0.5) < 5 * np.sqrt(0.25 / along[1:].size), (axis, agree)
+  other = np.asarray(model.dropout_masks(jax.random.key(6), keep_prob, 16, 8, 16, 32))
+  assert abs(float((keep == other).mean()) - 0.5) < 5 * np.sqrt(0.25 / keep.size)
+
+
 def test_flax_module_wraps_forward():
   params = _params()
   x, _, lengths = _batch()
