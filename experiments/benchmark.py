@@ -1,10 +1,12 @@
 """Speed and memory of the Neural GPU on this machine, as ratios measured in one run.
 
-  python experiments/benchmark.py            # a table; about 2 minutes on a 2-core CPU
+  python experiments/benchmark.py            # a table; 4-8 minutes on a 2-core CPU
   python experiments/benchmark.py --json     # the same, and one JSON object as the last line
 
 What it measures (after a warm-up call, the median of --repeats timed calls):
-- `matmul`: a large fp32 matmul, the machine's own rate in this run;
+- `matmul`: a large fp32 matmul, the machine's own rate in this run; it is also timed right
+  after every timed call below, and each fraction of the matmul rate is the median over
+  those pairs (a shared machine's speed drifts within a run);
 - `train`: the full train step (loss + gradients + clip/Adam update, dropout 10% and the
   relaxation pull on) at batch 32, n = 41, h = 4, m = 24, r = 6 (the paper's badd shape) and
   at batch 32, n = 32, m = 64 (the shape the paper timed at 0.6 s per step on a GTX 970),
@@ -52,18 +54,24 @@ flags.DEFINE_integer('reference_repeats', 1, 'Timed calls of each reference trai
 flags.DEFINE_list('seeds', ['1', '4', '8'], 'Seed counts K to time in one program (empty: none).')
 
 
-def timed(fn, *args, repeats, compiler_options=None):
-  """(compile seconds, median run seconds) of jax.jit(fn)(*args)."""
+def timed(fn, *args, repeats, compiler_options=None, pace=None):
+  """(compile seconds, median run seconds, median of run time / paired `pace()` time) of
+  jax.jit(fn)(*args). `pace` (a timed matmul, `Matmul.seconds`) runs right after every timed
+  call, so that a ratio to the matmul rate compares the two at the same moment: a shared
+  machine drifts by tens of percent within a run (2-core CPU, 2026-11-29: matmul 109-135
+  GFLOP/s and the same train step 0.79-1.12 s in runs minutes apart). None without pace."""
   start = time.perf_counter()
   compiled = jax.jit(fn, compiler_options=compiler_options).lower(*args).compile()
   compile_s = time.perf_counter() - start
   jax.block_until_ready(compiled(*args))  # warm-up
-  times = []
+  times, ratios = [], []
   for _ in range(repeats):
     start = time.perf_counter()
     jax.block_until_ready(compiled(*args))
     times.append(time.perf_counter() - start)
-  return compile_s, statistics.median(times)
+    if pace is not None:
+      ratios.append(times[-1] / pace())
+  return compile_s, statistics.median(times), statistics.median(ratios) if ratios else None
 
 
 def compile_and_peak(fn, *args, compiler_options=None):
@@ -91,14 +99,32 @@ def random_batch(batch: int, n: int, seed: int = 0):
   return inputs, targets, jnp.full((batch,), n, jnp.int32)
 
 
-def matmul_rate(repeats: int) -> float:
-  size = 4096 if jax.default_backend() != 'cpu' else 2048
-  a = jax.random.normal(jax.random.key(0), (size, size), jnp.float32)
-  _, seconds = timed(lambda x: x @ x, a, repeats=repeats)
-  return 2 * size**3 / seconds / 1e9
+class Matmul:
+  """A large fp32 matmul on the default device: the machine's own rate."""
+
+  def __init__(self):
+    size = 4096 if jax.default_backend() != 'cpu' else 2048
+    self.flops = 2 * size**3
+    self.a = jax.random.normal(jax.random.key(0), (size, size), jnp.float32)
+    self.compiled = jax.jit(lambda x: x @ x).lower(self.a).compile()
+    jax.block_until_ready(self.compiled(self.a))  # warm-up
+
+  def seconds(self) -> float:
+    start = time.perf_counter()
+    jax.block_until_ready(self.compiled(self.a))
+    return time.perf_counter() - start
+
+  def gflops(self, repeats: int) -> float:
+    return self.flops / statistics.median(self.seconds() for _ in range(repeats)) / 1e9
+
+  def fraction(self, flops: float, time_ratio: float) -> float:
+    """The rate of `flops` in a run that took time_ratio x a paired matmul, as a fraction
+    of the matmul's rate."""
+    return flops / self.flops / time_ratio
 
 
-def train_step(batch: int, n: int, nmaps: int, conv_impl: str, repeats: int) -> dict:
+def train_step(batch: int, n: int, nmaps: int, conv_impl: str, repeats: int,
+               matmul: Matmul = None) -> dict:
   config = config_lib.base_config()
   cfg = model.ModelConfig(nmaps=nmaps)
   tx = train.make_optimizer(config)
@@ -109,11 +135,15 @@ def train_step(batch: int, n: int, nmaps: int, conv_impl: str, repeats: int) -> 
   args = (state, inputs, targets, lengths, jax.random.key(1), jnp.float32(0.01),
           jnp.float32(0.0), jnp.int32(1))
   options = train.compiler_options()  # as the trainer jits it
-  compile_s, seconds = timed(step_fn, *args, repeats=repeats, compiler_options=options)
+  compile_s, seconds, ratio = timed(step_fn, *args, repeats=repeats, compiler_options=options,
+                                    pace=matmul and matmul.seconds)
   flops, executed = forward_flops(cfg, batch, n, n)
-  return {'ms': seconds * 1e3, 'compile_s': compile_s, 'gflops': 3 * flops / seconds / 1e9,
-          'executed_gflops': 3 * executed / seconds / 1e9,
-          'peak_mib': compile_and_peak(step_fn, *args, compiler_options=options)[1]}
+  result = {'ms': seconds * 1e3, 'compile_s': compile_s, 'gflops': 3 * flops / seconds / 1e9,
+            'executed_gflops': 3 * executed / seconds / 1e9,
+            'peak_mib': compile_and_peak(step_fn, *args, compiler_options=options)[1]}
+  if matmul:
+    result['fraction_of_matmul'] = matmul.fraction(3 * flops, ratio)
+  return result
 
 
 def seeds_step(num_seeds: int, repeats: int) -> dict:
@@ -130,13 +160,13 @@ def seeds_step(num_seeds: int, repeats: int) -> dict:
   args = (state, *batch, jax.random.split(jax.random.key(1), num_seeds),
           jnp.full((num_seeds,), 0.01, jnp.float32), jnp.zeros((num_seeds,), jnp.float32),
           jnp.int32(1), jnp.full((num_seeds,), cfg.relax_sets, jnp.int32))
-  compile_s, seconds = timed(step_fn, *args, repeats=repeats,
-                             compiler_options=train.compiler_options())
+  compile_s, seconds, _ = timed(step_fn, *args, repeats=repeats,
+                                compiler_options=train.compiler_options())
   return {'ms': seconds * 1e3, 'compile_s': compile_s,
           'examples_per_s': num_seeds * 32 / seconds}
 
 
-def eval_forward(n: int, steps: int, repeats: int) -> dict:
+def eval_forward(n: int, steps: int, repeats: int, matmul: Matmul) -> dict:
   """The evaluation forward pass at width n, batch 8; `steps` < n times the first steps only."""
   cfg = model.ModelConfig()
   params = relaxation.merge(model.init_params(jax.random.key(0), cfg))  # a trained model: 1 set
@@ -145,19 +175,22 @@ def eval_forward(n: int, steps: int, repeats: int) -> dict:
   compile_s, peak = compile_and_peak(full, params, inputs, lengths)  # the whole n-step pass
   result = {'peak_mib': peak, 'compile_s': compile_s}
   if steps >= n:
-    _, seconds = timed(full, params, inputs, lengths, repeats=repeats)
+    _, seconds, ratio = timed(full, params, inputs, lengths, repeats=repeats,
+                              pace=matmul.seconds)
   else:
     def first_steps(p, x, l):
       mask = jnp.ones((8, n, 1), jnp.float32)
       s0 = model.embed(p, x, cfg)
       return model.recurrence(model.prepare_weights(p, cfg), s0, jnp.int32(1), mask, l,
                               jnp.zeros((steps,), bool), cfg, 0.0)
-    _, part = timed(first_steps, params, inputs, lengths, repeats=repeats)
-    seconds = part * n / steps
+    _, part, ratio = timed(first_steps, params, inputs, lengths, repeats=repeats,
+                           pace=matmul.seconds)
+    seconds, ratio = part * n / steps, ratio * n / steps
     result['peak_mib_steps_timed'] = compile_and_peak(first_steps, params, inputs, lengths)[1]
   flops, executed = forward_flops(cfg, 8, n, n)
   result.update(seconds=seconds, steps_timed=min(steps, n),
-                gflops=flops / seconds / 1e9, executed_gflops=executed / seconds / 1e9)
+                gflops=flops / seconds / 1e9, executed_gflops=executed / seconds / 1e9,
+                fraction_of_matmul=matmul.fraction(flops, ratio))
   return result
 
 
@@ -168,13 +201,14 @@ def main(argv):
   out = {'device': f'{device.platform}: {device.device_kind}', 'jax': jax.__version__,
          'devices': jax.device_count()}
   print(f"device {out['device']} (jax {jax.__version__})", flush=True)
-  out['matmul_gflops'] = matmul_rate(repeats)
+  matmul = Matmul()
+  out['matmul_gflops'] = matmul.gflops(repeats)
   print(f"matmul fp32: {out['matmul_gflops']:.0f} GFLOP/s", flush=True)
 
   rows = []
   for name, (batch, n, nmaps) in (('train_b32_n41_m24', (32, 41, 24)),
                                   ('train_b32_n32_m64', (32, 32, 64))):
-    fast = train_step(batch, n, nmaps, 'banded', repeats)
+    fast = train_step(batch, n, nmaps, 'banded', repeats, matmul)
     row = {'name': name, **fast}
     if FLAGS.reference:
       ref = train_step(batch, n, nmaps, 'reference', FLAGS.reference_repeats)
@@ -183,18 +217,20 @@ def main(argv):
     rows.append(row)
     out[name] = row
     print(f"{name}: {fast['ms']:.0f} ms/step, {fast['gflops']:.0f} GFLOP/s model "
-          f"({fast['executed_gflops']:.0f} executed), compile {fast['compile_s']:.1f} s, "
+          f"({fast['executed_gflops']:.0f} executed), {fast['fraction_of_matmul']:.0%} of "
+          f"the paired matmuls' rate, compile {fast['compile_s']:.1f} s, "
           f"peak {fast['peak_mib']:.0f} MiB"
           + (f", reference {row['reference_ms']:.0f} ms (x{row['speedup_vs_reference']:.1f})"
              if FLAGS.reference else ''), flush=True)
 
   for n, steps in ((401, 401), (4001, FLAGS.eval_steps_n4001 or 4001)):
-    result = eval_forward(n, steps, repeats if n <= 401 else max(1, repeats // 2))
+    result = eval_forward(n, steps, repeats if n <= 401 else max(1, repeats // 2), matmul)
     out[f'eval_n{n}'] = result
     how = ('' if result['steps_timed'] == n
            else f" (extrapolated from {result['steps_timed']} timed steps)")
     print(f"eval n={n} batch 8: {result['seconds']:.2f} s{how}, {result['gflops']:.0f} GFLOP/s "
-          f"model ({result['executed_gflops']:.0f} executed), compile {result['compile_s']:.1f} s, "
+          f"model ({result['executed_gflops']:.0f} executed), {result['fraction_of_matmul']:.0%} "
+          f"of the paired matmuls' rate, compile {result['compile_s']:.1f} s, "
           f"peak {result['peak_mib']:.0f} MiB", flush=True)
 
   separate = 32 / (out['train_b32_n41_m24']['ms'] / 1e3)  # examples/s of one-seed runs
@@ -212,11 +248,11 @@ def main(argv):
   out.update(
       train_step_ms=main_train['ms'],
       train_gflops=main_train['gflops'],
-      train_fraction_of_matmul=main_train['gflops'] / out['matmul_gflops'],
+      train_fraction_of_matmul=main_train['fraction_of_matmul'],
       train_speedup_vs_reference=main_train.get('speedup_vs_reference'),
       train_compile_s=main_train['compile_s'],
       eval_gflops=eval4001['gflops'],
-      eval_fraction_of_matmul=eval4001['gflops'] / out['matmul_gflops'],
+      eval_fraction_of_matmul=eval4001['fraction_of_matmul'],
       eval_peak_mib_n4001=eval4001['peak_mib'],
       eval_seconds_n4001_b8=eval4001['seconds'],
   )
