@@ -181,10 +181,10 @@ def strict_seq_error(logits_BxNxV, targets_BxN, lengths_B):
 
 def compiler_options() -> dict:
   """XLA options for jitting the train step. On a CPU, LLVM's -O2 for the loops XLA generates
-  instead of its default -O3: the same parameters to the bit after a step and no slower,
-  with a third less compile time per bucket (an interleaved A/B at batch 32, n 41, m 24,
-  2-core CPU, 2026-11-29: 7.7 -> 5.5 s; experiments/RESULTS.md, speed). The matmuls and
-  convolutions are library calls that it does not touch."""
+  instead of its default -O3: the same parameters to the bit after a step, no slower beyond
+  the noise, and a fifth to a third less compile time per bucket (interleaved A/Bs at batch
+  32, n 41, m 24, 2-core CPU, 2026-11-29: 7.7 -> 5.5 s and 8.3 -> 6.7 s; experiments/RESULTS.md,
+  speed). The matmuls and convolutions are library calls that it does not touch."""
   return {'xla_backend_optimization_level': 2} if jax.default_backend() == 'cpu' else {}
 
 

@@ -56,6 +56,18 @@ def test_no_retrace_within_a_bucket():
     state, _ = step(state, x, y, lengths, jax.random.key(i), 0.001, 0.0, i)
 
 
+def test_compiler_options_do_not_change_the_train_step():
+  """train.compiler_options() (LLVM -O2 on a CPU) must give what XLA's default gives."""
+  config = tiny_config()
+  cfg, tx, state = _setup(config)
+  x, y, lengths = _batch(3, 8)
+  args = (x, y, lengths, jax.random.key(4), 0.001, 0.0, 1)
+  plain = jax.jit(train.train_step_fn(cfg, tx, 0.1))(state, *args)
+  tuned = jax.jit(train.train_step_fn(cfg, tx, 0.1),
+                  compiler_options=train.compiler_options())(state, *args)
+  chex.assert_trees_all_close(tuned, plain, atol=1e-6, rtol=1e-6)
+
+
 def test_gradient_noise_is_applied_and_scaled_by_error():
   config = tiny_config(grad_noise_scale=1.0)
   cfg, tx, state = _setup(config)
