@@ -2,6 +2,8 @@
 
 import json
 import os
+import subprocess
+import sys
 
 import chex
 import numpy as np
@@ -94,3 +96,29 @@ def test_load_before_the_end_says_why(tmp_path):
   train.save_config(str(tmp_path), config)
   with pytest.raises(ValueError, match='has not ended yet'):
     ngpu_jax.load(str(tmp_path))
+
+
+def test_eval_members_script_repeats_the_programs_evaluation(many_seeds_run, tmp_path):
+  """experiments/eval_members.py on the run's own lengths and examples gives every member's
+  rates in seeds.json (same examples: each member's seed as the evaluation seed)."""
+  config, workdir, _ = many_seeds_run
+  out = tmp_path / 'members.json'
+  result = subprocess.run(
+      [sys.executable, 'experiments/eval_members.py', f'--workdir={workdir}',
+       '--digits=' + ','.join(map(str, config.eval_digits)),
+       f'--examples={config.eval_examples[0]}', f'--batch_size={config.eval_batch_size}',
+       f'--json={out}'], capture_output=True, text=True, timeout=300)
+  assert result.returncode == 0, result.stderr[-2000:]
+  with open(os.path.join(workdir, 'seeds.json')) as f:
+    expected = json.load(f)['members']
+  members = json.loads(out.read_text())['members']
+  assert [m['seed'] for m in members] == [m['seed'] for m in expected] == [0, 1, 2, 3]
+  assert all(m['step'] == 30 for m in members)
+  assert [m['results'] for m in members] == [m['results'] for m in expected]
+
+
+def test_eval_members_script_refuses_a_one_seed_run(tiny_run):
+  result = subprocess.run(
+      [sys.executable, 'experiments/eval_members.py', f'--workdir={tiny_run}', '--digits=2'],
+      capture_output=True, text=True, timeout=300)
+  assert result.returncode != 0 and 'holds no many-seeds run' in result.stderr
