@@ -20,6 +20,11 @@ and the unchanged library of 3516d31):
 there, over seeds 0-7, the full recipe was 1-7% wrong at 8 bits and 3-85% at 16; dropout off
 0-2% and 5-77%; relaxation off 3-67% and 27-100%; gradient noise 1e-4 2-81% and 6-100%;
 curriculum and relaxation off 97-100% at 8 bits (not learned).
+
+The small bmul ablations (RESULTS.md, "On bmul, small models") use it with --config.task=bmul
+and --config.num_train_steps=6000, 4 seeds per program, 37-42 minutes each (2026-11-29): no
+member reached 8 bits; at 5 bits the full recipe was 15-48% wrong, relaxation off 37-50%,
+dropout off 2-14% (experiments/eval_members.py, 128 products per member).
 """
 
 from ngpu_jax.config import base_config
