@@ -15,7 +15,8 @@ written after the answer), 83.0% at 8, 100% at 16 (512, 512, 128 examples). Earl
 half its usual speed: 314 s of training, 6 min 43 s with the install; the curriculum reached
 6 digits; 2.1% (lenient 1.6%) / 96.5% / 100%. Code c58a98c (hashed dropout masks, another
 random stream), 2026-11-29, a fresh clone: 279 s of training, 5 min 58 s with the install; 6
-digits; 4.9% (lenient 4.9%) / 99.4% / 100%.
+digits; 4.9% (lenient 4.9%) / 99.4% / 100%. Again with a fresh clone of d4f99c7 (same
+library), 2026-11-29: the same rates, 303 s of training, 6 min 29 s with the install.
 """
 
 from ngpu_jax.config import base_config
