@@ -32,12 +32,12 @@ def main(argv):
   if FLAGS.examples < 1 or min(digits) < 1:
     raise app.UsageError('--digits and --examples must be positive')
   rows = []
-  print('  seed   step  ' + ''.join(f'{"@" + str(d):>9}' for d in digits) +
-        '  (strict sequence error per member)', flush=True)
   try:
     members = seeds.load_members(FLAGS.workdir)
   except ValueError as e:
     raise app.UsageError(str(e))
+  print('  seed   step  ' + ''.join(f'{"@" + str(d):>9}' for d in digits) +
+        '  (strict sequence error per member)', flush=True)
   for member in members:
     results = evaluate.evaluate_lengths(
         member.params, member.model_config, tasks.get(member.task), digits,

@@ -24,7 +24,8 @@ curriculum and relaxation off 97-100% at 8 bits (not learned).
 The small bmul ablations (RESULTS.md, "On bmul, small models") use it with --config.task=bmul
 and --config.num_train_steps=6000, 4 seeds per program, 37-42 minutes each (2026-11-29): no
 member reached 8 bits; at 5 bits the full recipe was 15-48% wrong, relaxation off 37-50%,
-dropout off 2-14% (experiments/eval_members.py, 128 products per member).
+dropout off 2-14%, gradient noise 1e-4 19-38%, curriculum and relaxation off 69-76%
+(experiments/eval_members.py, 128 products per member).
 """
 
 from ngpu_jax.config import base_config
