@@ -50,15 +50,16 @@ def rates(counts: dict) -> dict:
   }
 
 
-def predict(params, inputs_BxN, cfg: model.ModelConfig, batch_size: int, log=None) -> np.ndarray:
-  """Argmax predictions [B, N], every example at the full width N, `batch_size` at a time.
+def _over_chunks(compute, inputs_BxN, batch_size: int, log) -> np.ndarray:
+  """compute(chunk [b, N], lengths [b]) -> [b, N, ...] for every `batch_size` rows of the
+  inputs, each row at the full width N; the results stacked on the host.
 
   The last chunk is padded with copies of its first row so every chunk has one shape
   (one compilation per width). With `log`, long runs report progress every 30 s or so.
   """
   inputs_BxN = np.asarray(inputs_BxN, np.int32)
   b, n = inputs_BxN.shape
-  out = np.zeros((b, n), np.int32)
+  out = None
   start_time = last_report = time.time()
   for start in range(0, b, batch_size):
     now = time.time()
@@ -71,9 +72,26 @@ def predict(params, inputs_BxN, cfg: model.ModelConfig, batch_size: int, log=Non
     if rows < batch_size and b > batch_size:
       chunk = np.concatenate([chunk, np.repeat(chunk[:1], batch_size - rows, axis=0)])
     lengths = jnp.full((chunk.shape[0],), n, jnp.int32)
-    logits = model.predict_logits(params, jnp.asarray(chunk), lengths, cfg)
-    out[start:start + rows] = np.asarray(jnp.argmax(logits, axis=-1))[:rows]
+    result = np.asarray(compute(jnp.asarray(chunk), lengths))[:rows]
+    if out is None:
+      out = np.zeros((b,) + result.shape[1:], result.dtype)
+    out[start:start + rows] = result
   return out
+
+
+def predict(params, inputs_BxN, cfg: model.ModelConfig, batch_size: int, log=None) -> np.ndarray:
+  """Argmax predictions [B, N], every example at the full width N, `batch_size` at a time."""
+  def argmax(chunk, lengths):
+    return jnp.argmax(model.predict_logits(params, chunk, lengths, cfg), axis=-1)
+  return _over_chunks(argmax, inputs_BxN, batch_size, log).astype(np.int32)
+
+
+def predict_probabilities(params, inputs_BxN, cfg: model.ModelConfig, batch_size: int,
+                          log=None) -> np.ndarray:
+  """Softmax probabilities [B, N, V] of every symbol at every position, as `predict`."""
+  def softmax(chunk, lengths):
+    return jax.nn.softmax(model.predict_logits(params, chunk, lengths, cfg), axis=-1)
+  return _over_chunks(softmax, inputs_BxN, batch_size, log)
 
 
 def sample_eval(task: tasks.Task, digits: int, examples: int, seed: int):

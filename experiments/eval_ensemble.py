@@ -1,0 +1,122 @@
+"""Evaluate an ensemble of trained models against each of its members, on the same examples.
+
+  python experiments/eval_ensemble.py \
+      --members=runs/bmul_s2@46000,runs/bmul_s2@47000,runs/bmul_s2@48000 \
+      --digits=20,25,200 --examples=128,128,512 [--seed=4321] [--batch_size=64] [--json=F]
+
+A member is WORKDIR@STEP (that kept checkpoint), WORKDIR (its newest) or pretrained/NAME; the
+members may be different runs, seeds and sizes of one task (or tasks in the same symbols).
+The ensemble's answer at each position is the symbol of highest mean softmax probability over
+its members: the paper's ensembles ("ensembles of 5 models almost always generalise" on the
+binary tasks, SPEC.md section 3). Every length is tested, with the strict metric on the
+examples of `--mode=eval --config.seed=SEED` for the first member's task; each member costs one
+forward pass per example. Prints a line per member and length and one for the ensemble;
+--json gets every row (rates as `evaluate.rates`).
+"""
+
+import json
+import time
+
+from absl import app, flags
+import numpy as np
+
+import ngpu_jax
+from ngpu_jax import evaluate, tasks
+
+FLAGS = flags.FLAGS
+flags.DEFINE_list('members', None, 'Models of the ensemble: WORKDIR@STEP, WORKDIR or '
+                  'pretrained/NAME, at least two.', required=True)
+flags.DEFINE_list('digits', None, 'Test lengths, in order.', required=True)
+flags.DEFINE_list('examples', None, 'Examples per test length.', required=True)
+flags.DEFINE_integer('seed', 4321, 'Seeds the test examples.')
+flags.DEFINE_integer('batch_size', 32, 'Evaluation batch.')
+flags.DEFINE_string('json', '', 'Write every row to this file (rewritten after each length).')
+
+
+def load_member(spec: str):
+  """The Predictor named by WORKDIR@STEP, WORKDIR or pretrained/NAME; ValueError otherwise."""
+  workdir, _, step = spec.partition('@')
+  if step and not step.isdigit():
+    raise ValueError(f'member {spec!r}: the step after @ must be a number')
+  return ngpu_jax.load(workdir, int(step) if step else None)
+
+
+def load_members(specs: list) -> list:
+  """The members' Predictors; ValueError unless there are two or more, of tasks in the same
+  symbols with the same vocabulary."""
+  if len(specs) < 2:
+    raise ValueError(f'an ensemble needs at least two members, got {len(specs)}')
+  members = [load_member(spec) for spec in specs]
+  first = members[0]
+  for spec, member in zip(specs[1:], members[1:]):
+    tasks.check_same_symbols(tasks.get(first.task), tasks.get(member.task))
+    if member.model_config.vocab_size != first.model_config.vocab_size:
+      raise ValueError(f'member {spec!r} has vocabulary {member.model_config.vocab_size}, '
+                       f'the first member {first.model_config.vocab_size}')
+  return members
+
+
+def evaluate_ensemble(specs, members, digits, examples, seed, batch_size, log=print,
+                      on_rows=lambda rows: None) -> list:
+  """Rows {member (a spec or 'ensemble'), step, digits, examples, seconds, rates...}, each
+  member's and then the ensemble's at every length."""
+  task = tasks.get(members[0].task)
+  for member in members:  # refuse lengths that would not fit before evaluating any
+    for d, e in zip(digits, examples):
+      evaluate.check_fits(member.model_config, task.length(d), min(batch_size, e), e,
+                          f'evaluating {d} digits')
+  rows = []
+  for d, e in zip(digits, examples):
+    inputs, targets = evaluate.sample_eval(task, d, e, seed)
+    lengths = np.full((e,), inputs.shape[1])
+    total_BxNxV = 0.0
+    start_length = time.time()
+    for spec, member in zip(specs, members):
+      start = time.time()
+      probabilities = evaluate.predict_probabilities(member.params, inputs,
+                                                     member.model_config, min(batch_size, e))
+      total_BxNxV = total_BxNxV + probabilities
+      rows.append({'member': spec, 'step': member.step, 'digits': d, 'examples': e,
+                   'seconds': time.time() - start,
+                   **evaluate.rates(evaluate.error_counts(probabilities.argmax(-1), targets,
+                                                          lengths))})
+      log(f"{spec} (step {member.step}) @{d} ({e} ex.): strict {rows[-1]['seq_error']:.4f} "
+          f"symbol {rows[-1]['symbol_error']:.5f} ({rows[-1]['seconds']:.1f} s)")
+    rows.append({'member': 'ensemble', 'step': None, 'digits': d, 'examples': e,
+                 'seconds': time.time() - start_length,
+                 **evaluate.rates(evaluate.error_counts(total_BxNxV.argmax(-1), targets,
+                                                        lengths))})
+    log(f"ensemble of {len(members)} @{d} ({e} ex.): strict {rows[-1]['seq_error']:.4f} "
+        f"lenient {rows[-1]['seq_error_lenient']:.4f} symbol {rows[-1]['symbol_error']:.5f}")
+    on_rows(rows)
+  return rows
+
+
+def main(argv):
+  del argv
+  digits, examples = [int(d) for d in FLAGS.digits], [int(e) for e in FLAGS.examples]
+  if len(digits) != len(examples):
+    raise app.UsageError('give one --examples count per --digits length')
+  if min(examples) < 1 or FLAGS.batch_size < 1:
+    raise app.UsageError('--examples and --batch_size must be positive')
+  try:
+    members = load_members(FLAGS.members)
+    for d in digits:
+      tasks.check_digits(tasks.get(members[0].task), d)
+  except ValueError as e:
+    raise app.UsageError(str(e)) from None
+
+  def write(rows):
+    if FLAGS.json:
+      with open(FLAGS.json, 'w') as f:
+        json.dump({'members': FLAGS.members, 'seed': FLAGS.seed, 'rows': rows}, f, indent=1)
+
+  try:
+    evaluate_ensemble(FLAGS.members, members, digits, examples, FLAGS.seed, FLAGS.batch_size,
+                      log=lambda s: print(s, flush=True), on_rows=write)
+  except ValueError as e:  # a length too long for memory
+    raise app.UsageError(str(e)) from None
+
+
+if __name__ == '__main__':
+  app.run(main)

@@ -1,0 +1,88 @@
+"""experiments/eval_ensemble.py: each member's rows equal the library's evaluation of it, the
+ensemble answers with the symbol of highest mean probability, and bad members are refused."""
+
+import json
+import os
+import subprocess
+import sys
+
+import jax
+import numpy as np
+import pytest
+
+import ngpu_jax
+from ngpu_jax import evaluate, model, tasks
+from conftest import load_config_module
+
+eval_ensemble = load_config_module(
+    os.path.join(os.path.dirname(__file__), '..', 'experiments', 'eval_ensemble.py'))
+
+
+def test_predict_probabilities_agree_with_predict(tiny_run):
+  predictor = ngpu_jax.load(tiny_run, 20)
+  inputs, _ = evaluate.sample_eval(tasks.get('badd'), 5, 11, seed=2)
+  probabilities = evaluate.predict_probabilities(predictor.params, inputs,
+                                                 predictor.model_config, 4)
+  assert probabilities.shape == inputs.shape + (predictor.model_config.vocab_size,)
+  np.testing.assert_allclose(probabilities.sum(-1), 1.0, rtol=1e-5)
+  predictions = evaluate.predict(predictor.params, inputs, predictor.model_config, 4)
+  np.testing.assert_array_equal(probabilities.argmax(-1), predictions)
+
+
+def test_members_and_ensemble(tiny_run):
+  specs = [f'{tiny_run}@10', f'{tiny_run}@20', tiny_run]  # the last: the newest, step 20
+  members = eval_ensemble.load_members(specs)
+  assert [m.step for m in members] == [10, 20, 20]
+  digits, examples, seed = [2, 6], [8, 5], 7
+  rows = eval_ensemble.evaluate_ensemble(specs, members, digits, examples, seed, 4,
+                                         log=lambda s: None)
+  assert [(r['member'], r['digits']) for r in rows] == [
+      (s, d) for d in digits for s in specs + ['ensemble']]
+  task = tasks.get('badd')
+  for d, e in zip(digits, examples):
+    for spec, member in zip(specs, members):
+      row, = [r for r in rows if r['member'] == spec and r['digits'] == d]
+      expected = evaluate.evaluate_lengths(member.params, member.model_config, task, [d], [e],
+                                           4, seed, log=lambda s: None)[d]
+      assert {k: row[k] for k in expected} == expected
+    # The ensemble by hand: softmax of each member's logits, averaged, argmax.
+    inputs, targets = evaluate.sample_eval(task, d, e, seed)
+    lengths = np.full((e,), inputs.shape[1])
+    mean = np.mean([jax.nn.softmax(model.predict_logits(m.params, inputs, lengths,
+                                                        m.model_config)) for m in members], 0)
+    expected = evaluate.rates(evaluate.error_counts(mean.argmax(-1), targets, lengths))
+    row, = [r for r in rows if r['member'] == 'ensemble' and r['digits'] == d]
+    assert {k: row[k] for k in expected} == expected
+
+
+def test_an_ensemble_of_one_model_twice_is_that_model(tiny_run):
+  specs = [f'{tiny_run}@10'] * 2
+  rows = eval_ensemble.evaluate_ensemble(specs, eval_ensemble.load_members(specs), [4], [16],
+                                         3, 8, log=lambda s: None)
+  assert rows[0]['seq_error'] > 0  # the tiny model errs at 4 digits, so the check has teeth
+  for key in ('seq_error', 'seq_error_lenient', 'symbol_error'):
+    assert rows[2][key] == rows[0][key]
+
+
+def test_command_line(tiny_run, tmp_path):
+  out = tmp_path / 'ensemble.json'
+  result = subprocess.run(
+      [sys.executable, 'experiments/eval_ensemble.py', f'--members={tiny_run}@10,{tiny_run}',
+       '--digits=3', '--examples=8', '--batch_size=8', f'--json={out}'],
+      capture_output=True, text=True, timeout=300)
+  assert result.returncode == 0, result.stderr[-2000:]
+  assert 'ensemble of 2 @3 (8 ex.)' in result.stdout
+  report = json.loads(out.read_text())
+  assert [r['member'] for r in report['rows']] == [f'{tiny_run}@10', tiny_run, 'ensemble']
+
+
+@pytest.mark.parametrize('specs, message', [
+    (['RUN@10'], 'at least two members'),
+    (['RUN@10', 'RUN@15'], 'has no checkpoint 15'),
+    (['RUN@10', 'RUN@x'], 'must be a number'),
+    (['RUN', 'pretrained/copy'], 'cannot take copy examples'),
+    (['RUN', 'no/such/dir'], 'holds no trained model'),
+])
+def test_bad_members(tiny_run, specs, message):
+  with pytest.raises(ValueError, match=message):
+    eval_ensemble.load_members([s.replace('RUN', tiny_run) for s in specs])
