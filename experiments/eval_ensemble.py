@@ -4,8 +4,10 @@
       --members=runs/bmul_s2@46000,runs/bmul_s2@47000,runs/bmul_s2@48000 \
       --digits=20,25,200 --examples=128,128,512 [--seed=4321] [--batch_size=64] [--json=F]
 
-A member is WORKDIR@STEP (that kept checkpoint), WORKDIR (its newest) or pretrained/NAME; the
-members may be different runs, seeds and sizes of one task (or tasks in the same symbols).
+A member is WORKDIR@STEP (that kept checkpoint), WORKDIR (its newest) or pretrained/NAME;
+WORKDIR@members stands for every member of a many-seeds run (`--config.num_seeds=K`) at its
+newest checkpoint. The members may be different runs, seeds and sizes of one task (or tasks in
+the same symbols).
 The ensemble's answer at each position is the symbol of highest mean softmax probability over
 its members: the paper's ensembles ("ensembles of 5 models almost always generalise" on the
 binary tasks, SPEC.md section 3). Every length is tested, with the strict metric on the
@@ -21,7 +23,7 @@ from absl import app, flags
 import numpy as np
 
 import ngpu_jax
-from ngpu_jax import evaluate, tasks
+from ngpu_jax import evaluate, seeds, tasks
 
 FLAGS = flags.FLAGS
 flags.DEFINE_list('members', None, 'Models of the ensemble: WORKDIR@STEP, WORKDIR or '
@@ -33,33 +35,37 @@ flags.DEFINE_integer('batch_size', 32, 'Evaluation batch.')
 flags.DEFINE_string('json', '', 'Write every row to this file (rewritten after each length).')
 
 
-def load_member(spec: str):
-  """The Predictor named by WORKDIR@STEP, WORKDIR or pretrained/NAME; ValueError otherwise."""
+def load_member(spec: str) -> list:
+  """[(name, Predictor)] named by WORKDIR@STEP, WORKDIR or pretrained/NAME, or every member of
+  a many-seeds run for WORKDIR@members; ValueError otherwise."""
   workdir, _, step = spec.partition('@')
+  if step == 'members':
+    return [(f'{workdir}@seed{m.config.seed}', m) for m in seeds.load_members(workdir)]
   if step and not step.isdigit():
-    raise ValueError(f'member {spec!r}: the step after @ must be a number')
-  return ngpu_jax.load(workdir, int(step) if step else None)
+    raise ValueError(f"member {spec!r}: after @ comes a step number or 'members'")
+  return [(spec, ngpu_jax.load(workdir, int(step) if step else None))]
 
 
-def load_members(specs: list) -> list:
-  """The members' Predictors; ValueError unless there are two or more, of tasks in the same
-  symbols with the same vocabulary."""
-  if len(specs) < 2:
-    raise ValueError(f'an ensemble needs at least two members, got {len(specs)}')
-  members = [load_member(spec) for spec in specs]
+def load_members(specs: list) -> tuple:
+  """(names, Predictors) of the members; ValueError unless there are two or more, of tasks in
+  the same symbols with the same vocabulary."""
+  named = [pair for spec in specs for pair in load_member(spec)]
+  if len(named) < 2:
+    raise ValueError(f'an ensemble needs at least two members, got {len(named)}')
+  names, members = [name for name, _ in named], [m for _, m in named]
   first = members[0]
-  for spec, member in zip(specs[1:], members[1:]):
+  for name, member in zip(names[1:], members[1:]):
     tasks.check_same_symbols(tasks.get(first.task), tasks.get(member.task))
     if member.model_config.vocab_size != first.model_config.vocab_size:
-      raise ValueError(f'member {spec!r} has vocabulary {member.model_config.vocab_size}, '
+      raise ValueError(f'member {name!r} has vocabulary {member.model_config.vocab_size}, '
                        f'the first member {first.model_config.vocab_size}')
-  return members
+  return names, members
 
 
-def evaluate_ensemble(specs, members, digits, examples, seed, batch_size, log=print,
+def evaluate_ensemble(names, members, digits, examples, seed, batch_size, log=print,
                       on_rows=lambda rows: None) -> list:
-  """Rows {member (a spec or 'ensemble'), step, digits, examples, seconds, rates...}, each
-  member's and then the ensemble's at every length."""
+  """Rows {member (its name from load_members, or 'ensemble'), step, digits, examples,
+  seconds, rates...}, each member's and then the ensemble's at every length."""
   task = tasks.get(members[0].task)
   for member in members:  # refuse lengths that would not fit before evaluating any
     for d, e in zip(digits, examples):
@@ -71,16 +77,16 @@ def evaluate_ensemble(specs, members, digits, examples, seed, batch_size, log=pr
     lengths = np.full((e,), inputs.shape[1])
     total_BxNxV = 0.0
     start_length = time.time()
-    for spec, member in zip(specs, members):
+    for name, member in zip(names, members):
       start = time.time()
       probabilities = evaluate.predict_probabilities(member.params, inputs,
                                                      member.model_config, min(batch_size, e))
       total_BxNxV = total_BxNxV + probabilities
-      rows.append({'member': spec, 'step': member.step, 'digits': d, 'examples': e,
+      rows.append({'member': name, 'step': member.step, 'digits': d, 'examples': e,
                    'seconds': time.time() - start,
                    **evaluate.rates(evaluate.error_counts(probabilities.argmax(-1), targets,
                                                           lengths))})
-      log(f"{spec} (step {member.step}) @{d} ({e} ex.): strict {rows[-1]['seq_error']:.4f} "
+      log(f"{name} (step {member.step}) @{d} ({e} ex.): strict {rows[-1]['seq_error']:.4f} "
           f"symbol {rows[-1]['symbol_error']:.5f} ({rows[-1]['seconds']:.1f} s)")
     rows.append({'member': 'ensemble', 'step': None, 'digits': d, 'examples': e,
                  'seconds': time.time() - start_length,
@@ -100,7 +106,7 @@ def main(argv):
   if min(examples) < 1 or FLAGS.batch_size < 1:
     raise app.UsageError('--examples and --batch_size must be positive')
   try:
-    members = load_members(FLAGS.members)
+    names, members = load_members(FLAGS.members)
     for d in digits:
       tasks.check_digits(tasks.get(members[0].task), d)
   except ValueError as e:
@@ -109,10 +115,10 @@ def main(argv):
   def write(rows):
     if FLAGS.json:
       with open(FLAGS.json, 'w') as f:
-        json.dump({'members': FLAGS.members, 'seed': FLAGS.seed, 'rows': rows}, f, indent=1)
+        json.dump({'members': names, 'seed': FLAGS.seed, 'rows': rows}, f, indent=1)
 
   try:
-    evaluate_ensemble(FLAGS.members, members, digits, examples, FLAGS.seed, FLAGS.batch_size,
+    evaluate_ensemble(names, members, digits, examples, FLAGS.seed, FLAGS.batch_size,
                       log=lambda s: print(s, flush=True), on_rows=write)
   except ValueError as e:  # a length too long for memory
     raise app.UsageError(str(e)) from None

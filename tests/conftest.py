@@ -4,6 +4,7 @@ import atexit
 import importlib.util
 import os
 import shutil
+import sys
 import tempfile
 
 import pytest
@@ -54,6 +55,15 @@ def load_config_module(path):
   module = importlib.util.module_from_spec(spec)
   spec.loader.exec_module(module)
   return module
+
+
+def load_experiment(name):
+  """experiments/NAME.py as a module, loaded once per process: its absl flags can be defined
+  only once."""
+  if name not in sys.modules:
+    sys.modules[name] = load_config_module(
+        os.path.join(os.path.dirname(CONFIGS_DIR), f'{name}.py'))
+  return sys.modules[name]
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 ensemble answers with the symbol of highest mean probability, and bad members are refused."""
 
 import json
-import os
 import subprocess
 import sys
 
@@ -12,10 +11,9 @@ import pytest
 
 import ngpu_jax
 from ngpu_jax import evaluate, model, tasks
-from conftest import load_config_module
+from conftest import load_experiment
 
-eval_ensemble = load_config_module(
-    os.path.join(os.path.dirname(__file__), '..', 'experiments', 'eval_ensemble.py'))
+eval_ensemble = load_experiment('eval_ensemble')
 
 
 def test_predict_probabilities_agree_with_predict(tiny_run):
@@ -31,8 +29,8 @@ def test_predict_probabilities_agree_with_predict(tiny_run):
 
 def test_members_and_ensemble(tiny_run):
   specs = [f'{tiny_run}@10', f'{tiny_run}@20', tiny_run]  # the last: the newest, step 20
-  members = eval_ensemble.load_members(specs)
-  assert [m.step for m in members] == [10, 20, 20]
+  names, members = eval_ensemble.load_members(specs)
+  assert names == specs and [m.step for m in members] == [10, 20, 20]
   digits, examples, seed = [2, 6], [8, 5], 7
   rows = eval_ensemble.evaluate_ensemble(specs, members, digits, examples, seed, 4,
                                          log=lambda s: None)
@@ -57,8 +55,8 @@ def test_members_and_ensemble(tiny_run):
 
 def test_an_ensemble_of_one_model_twice_is_that_model(tiny_run):
   specs = [f'{tiny_run}@10'] * 2
-  rows = eval_ensemble.evaluate_ensemble(specs, eval_ensemble.load_members(specs), [4], [16],
-                                         3, 8, log=lambda s: None)
+  rows = eval_ensemble.evaluate_ensemble(*eval_ensemble.load_members(specs), [4], [16], 3, 8,
+                                         log=lambda s: None)
   assert rows[0]['seq_error'] > 0  # the tiny model errs at 4 digits, so the check has teeth
   for key in ('seq_error', 'seq_error_lenient', 'symbol_error'):
     assert rows[2][key] == rows[0][key]
@@ -79,7 +77,8 @@ def test_command_line(tiny_run, tmp_path):
 @pytest.mark.parametrize('specs, message', [
     (['RUN@10'], 'at least two members'),
     (['RUN@10', 'RUN@15'], 'has no checkpoint 15'),
-    (['RUN@10', 'RUN@x'], 'must be a number'),
+    (['RUN@10', 'RUN@x'], "a step number or 'members'"),
+    (['RUN@members'], 'holds no many-seeds run'),
     (['RUN', 'pretrained/copy'], 'cannot take copy examples'),
     (['RUN', 'no/such/dir'], 'holds no trained model'),
 ])

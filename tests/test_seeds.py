@@ -11,7 +11,7 @@ import pytest
 
 import ngpu_jax
 from ngpu_jax import seeds, train
-from conftest import tiny_config
+from conftest import load_experiment, tiny_config
 
 # Member 1 and 3 never pass the curriculum check (bound 0): they stay at 1 digit while
 # members 0 and 2 advance every check (bound 1.01), reach the maximum (3 digits) at step 20,
@@ -122,3 +122,16 @@ def test_eval_members_script_refuses_a_one_seed_run(tiny_run):
       [sys.executable, 'experiments/eval_members.py', f'--workdir={tiny_run}', '--digits=2'],
       capture_output=True, text=True, timeout=300)
   assert result.returncode != 0 and 'holds no many-seeds run' in result.stderr
+
+
+def test_ensemble_of_a_runs_members(many_seeds_run):
+  """experiments/eval_ensemble.py: WORKDIR@members is every member of the run, each the
+  member eval_members loads (mixed merged and unmerged ones)."""
+  _, workdir, _ = many_seeds_run
+  eval_ensemble = load_experiment('eval_ensemble')
+  names, members = eval_ensemble.load_members([f'{workdir}@members'])
+  assert names == [f'{workdir}@seed{k}' for k in range(4)]
+  for mine, theirs in zip(members, seeds.load_members(workdir)):
+    chex.assert_trees_all_equal(mine.params, theirs.params)
+  rows = eval_ensemble.evaluate_ensemble(names, members, [2], [8], 5, 8, log=lambda s: None)
+  assert [r['member'] for r in rows] == names + ['ensemble']
