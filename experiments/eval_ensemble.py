@@ -2,20 +2,26 @@
 
   python experiments/eval_ensemble.py \
       --members=runs/bmul_s2@46000,runs/bmul_s2@47000,runs/bmul_s2@48000 \
-      --digits=20,25,200 --examples=128,128,512 [--seed=4321] [--batch_size=64] [--json=F]
+      --digits=20,25,200 --examples=128,128,512 [--subsets=2] [--seed=4321] [--batch_size=64] \
+      [--json=F]
+  python experiments/eval_ensemble.py --members=runs/small_rev@members --subsets=5 \
+      --digits=16,32 --examples=128,128
 
 A member is WORKDIR@STEP (that kept checkpoint), WORKDIR (its newest) or pretrained/NAME;
 WORKDIR@members stands for every member of a many-seeds run (`--config.num_seeds=K`) at its
-newest checkpoint. The members may be different runs, seeds and sizes of one task (or tasks in
-the same symbols).
+newest checkpoint, WORKDIR@seedS for its member of seed S. The members may be different
+runs, seeds and sizes of one task (or tasks in the same symbols).
+
 The ensemble's answer at each position is the symbol of highest mean softmax probability over
 its members: the paper's ensembles ("ensembles of 5 models almost always generalise" on the
 binary tasks, SPEC.md section 3). Every length is tested, with the strict metric on the
-examples of `--mode=eval --config.seed=SEED` for the first member's task; each member costs one
-forward pass per example. Prints a line per member and length and one for the ensemble;
---json gets every row (rates as `evaluate.rates`).
+examples of `--mode=eval --config.seed=SEED` for the first member's task; each member costs
+one forward pass per example. `--subsets=k` also tests every ensemble of k of the members
+from the same forward passes and counts the exact ones. Prints a line per member and length
+and one for the ensemble (and the subsets); --json gets every row (rates as `evaluate.rates`).
 """
 
+import itertools
 import json
 import time
 
@@ -32,18 +38,25 @@ flags.DEFINE_list('digits', None, 'Test lengths, in order.', required=True)
 flags.DEFINE_list('examples', None, 'Examples per test length.', required=True)
 flags.DEFINE_integer('seed', 4321, 'Seeds the test examples.')
 flags.DEFINE_integer('batch_size', 32, 'Evaluation batch.')
+flags.DEFINE_integer('subsets', 0, 'Also test the ensembles of every SUBSETS of the members '
+                     '(how many are exact), from the same forward passes; 0: off.')
 flags.DEFINE_string('json', '', 'Write every row to this file (rewritten after each length).')
 
 
 def load_member(spec: str) -> list:
-  """[(name, Predictor)] named by WORKDIR@STEP, WORKDIR or pretrained/NAME, or every member of
-  a many-seeds run for WORKDIR@members; ValueError otherwise."""
-  workdir, _, step = spec.partition('@')
-  if step == 'members':
-    return [(f'{workdir}@seed{m.config.seed}', m) for m in seeds.load_members(workdir)]
-  if step and not step.isdigit():
-    raise ValueError(f"member {spec!r}: after @ comes a step number or 'members'")
-  return [(spec, ngpu_jax.load(workdir, int(step) if step else None))]
+  """[(name, Predictor)] named by WORKDIR@STEP, WORKDIR or pretrained/NAME, or the members of
+  a many-seeds run for WORKDIR@members (all) and WORKDIR@seedS (one); ValueError otherwise."""
+  workdir, _, what = spec.partition('@')
+  if what == 'members' or (what.startswith('seed') and what[4:].isdigit()):
+    named = [(f'{workdir}@seed{m.config.seed}', m) for m in seeds.load_members(workdir)]
+    chosen = [(name, m) for name, m in named if what in ('members', name.rpartition('@')[2])]
+    if not chosen:
+      raise ValueError(f'member {spec!r}: the run has seeds '
+                       f'{[m.config.seed for _, m in named]}')
+    return chosen
+  if what and not what.isdigit():
+    raise ValueError(f"member {spec!r}: after @ comes a step number, 'members' or 'seedS'")
+  return [(spec, ngpu_jax.load(workdir, int(what) if what else None))]
 
 
 def load_members(specs: list) -> tuple:
@@ -62,10 +75,14 @@ def load_members(specs: list) -> tuple:
   return names, members
 
 
-def evaluate_ensemble(names, members, digits, examples, seed, batch_size, log=print,
+def evaluate_ensemble(names, members, digits, examples, seed, batch_size, subsets=0, log=print,
                       on_rows=lambda rows: None) -> list:
   """Rows {member (its name from load_members, or 'ensemble'), step, digits, examples,
-  seconds, rates...}, each member's and then the ensemble's at every length."""
+  seconds, rates...}, each member's and then the ensemble's at every length; with `subsets`
+  = k, also a row {member: 'subsets of k', subsets, exact_subsets, seq_errors} for the
+  ensembles of every k of the members, on the same examples."""
+  if not 0 <= subsets <= len(members):
+    raise ValueError(f'subsets must be between 0 and the {len(members)} members, got {subsets}')
   task = tasks.get(members[0].task)
   for member in members:  # refuse lengths that would not fit before evaluating any
     for d, e in zip(digits, examples):
@@ -75,25 +92,31 @@ def evaluate_ensemble(names, members, digits, examples, seed, batch_size, log=pr
   for d, e in zip(digits, examples):
     inputs, targets = evaluate.sample_eval(task, d, e, seed)
     lengths = np.full((e,), inputs.shape[1])
-    total_BxNxV = 0.0
+    errors = lambda probabilities_BxNxV: evaluate.rates(evaluate.error_counts(
+        probabilities_BxNxV.argmax(-1), targets, lengths))
+    probabilities_K = []  # each member's [B, N, V]
     start_length = time.time()
     for name, member in zip(names, members):
       start = time.time()
-      probabilities = evaluate.predict_probabilities(member.params, inputs,
-                                                     member.model_config, min(batch_size, e))
-      total_BxNxV = total_BxNxV + probabilities
+      probabilities_K.append(evaluate.predict_probabilities(
+          member.params, inputs, member.model_config, min(batch_size, e)))
       rows.append({'member': name, 'step': member.step, 'digits': d, 'examples': e,
-                   'seconds': time.time() - start,
-                   **evaluate.rates(evaluate.error_counts(probabilities.argmax(-1), targets,
-                                                          lengths))})
+                   'seconds': time.time() - start, **errors(probabilities_K[-1])})
       log(f"{name} (step {member.step}) @{d} ({e} ex.): strict {rows[-1]['seq_error']:.4f} "
           f"symbol {rows[-1]['symbol_error']:.5f} ({rows[-1]['seconds']:.1f} s)")
     rows.append({'member': 'ensemble', 'step': None, 'digits': d, 'examples': e,
-                 'seconds': time.time() - start_length,
-                 **evaluate.rates(evaluate.error_counts(total_BxNxV.argmax(-1), targets,
-                                                        lengths))})
+                 'seconds': time.time() - start_length, **errors(sum(probabilities_K))})
     log(f"ensemble of {len(members)} @{d} ({e} ex.): strict {rows[-1]['seq_error']:.4f} "
         f"lenient {rows[-1]['seq_error_lenient']:.4f} symbol {rows[-1]['symbol_error']:.5f}")
+    if subsets:
+      seq_errors = [errors(sum(probabilities_K[k] for k in chosen))['seq_error']
+                    for chosen in itertools.combinations(range(len(members)), subsets)]
+      rows.append({'member': f'subsets of {subsets}', 'step': None, 'digits': d,
+                   'examples': e, 'subsets': len(seq_errors),
+                   'exact_subsets': seq_errors.count(0.0), 'seq_errors': seq_errors})
+      log(f'ensembles of {subsets} of the {len(members)} @{d}: {seq_errors.count(0.0)} of '
+          f'{len(seq_errors)} exact; strict error median {np.median(seq_errors):.4f}, '
+          f'max {max(seq_errors):.4f}')
     on_rows(rows)
   return rows
 
@@ -119,8 +142,8 @@ def main(argv):
 
   try:
     evaluate_ensemble(names, members, digits, examples, FLAGS.seed, FLAGS.batch_size,
-                      log=lambda s: print(s, flush=True), on_rows=write)
-  except ValueError as e:  # a length too long for memory
+                      FLAGS.subsets, log=lambda s: print(s, flush=True), on_rows=write)
+  except ValueError as e:  # a length too long for memory, or a bad --subsets
     raise app.UsageError(str(e)) from None
 
 

@@ -53,6 +53,25 @@ def test_members_and_ensemble(tiny_run):
     assert {k: row[k] for k in expected} == expected
 
 
+def test_subsets(tiny_run):
+  """Subsets of 1 are the members, the one subset of all is the whole ensemble."""
+  specs = [f'{tiny_run}@10', f'{tiny_run}@20', f'{tiny_run}@10']
+  names, members = eval_ensemble.load_members(specs)
+  for k in (1, 2, 3):
+    rows = eval_ensemble.evaluate_ensemble(names, members, [5], [16], 2, 8, subsets=k,
+                                           log=lambda s: None)
+    subsets = rows[-1]
+    assert subsets['member'] == f'subsets of {k}'
+    assert subsets['subsets'] == {1: 3, 2: 3, 3: 1}[k] == len(subsets['seq_errors'])
+    assert subsets['exact_subsets'] == subsets['seq_errors'].count(0.0)
+    if k == 1:
+      assert subsets['seq_errors'] == [r['seq_error'] for r in rows[:3]]
+    if k == 3:
+      assert subsets['seq_errors'] == [rows[3]['seq_error']]
+  with pytest.raises(ValueError, match='subsets must be between 0 and the 3 members'):
+    eval_ensemble.evaluate_ensemble(names, members, [5], [16], 2, 8, subsets=4)
+
+
 def test_an_ensemble_of_one_model_twice_is_that_model(tiny_run):
   specs = [f'{tiny_run}@10'] * 2
   rows = eval_ensemble.evaluate_ensemble(*eval_ensemble.load_members(specs), [4], [16], 3, 8,
@@ -77,7 +96,7 @@ def test_command_line(tiny_run, tmp_path):
 @pytest.mark.parametrize('specs, message', [
     (['RUN@10'], 'at least two members'),
     (['RUN@10', 'RUN@15'], 'has no checkpoint 15'),
-    (['RUN@10', 'RUN@x'], "a step number or 'members'"),
+    (['RUN@10', 'RUN@x'], "a step number, 'members' or 'seedS'"),
     (['RUN@members'], 'holds no many-seeds run'),
     (['RUN', 'pretrained/copy'], 'cannot take copy examples'),
     (['RUN', 'no/such/dir'], 'holds no trained model'),

@@ -135,3 +135,8 @@ def test_ensemble_of_a_runs_members(many_seeds_run):
     chex.assert_trees_all_equal(mine.params, theirs.params)
   rows = eval_ensemble.evaluate_ensemble(names, members, [2], [8], 5, 8, log=lambda s: None)
   assert [r['member'] for r in rows] == names + ['ensemble']
+  # A member's name is a spec that loads it alone.
+  names, members = eval_ensemble.load_members([f'{workdir}@seed3', f'{workdir}@seed1'])
+  assert [m.config.seed for m in members] == [3, 1]
+  with pytest.raises(ValueError, match=r'the run has seeds \[0, 1, 2, 3\]'):
+    eval_ensemble.load_members([f'{workdir}@seed9', f'{workdir}@seed1'])
