@@ -3,7 +3,6 @@ checkpoint (with a new learning rate or task, or the mean of several checkpoints
 when asked), resumes from it, carries checkpoints of the optimizer layout from before
 apply_if_finite, and refuses bad arguments."""
 
-import importlib.util
 import os
 
 import chex
@@ -12,12 +11,9 @@ import numpy as np
 import pytest
 
 from ngpu_jax import checkpoint, train
-from conftest import tiny_config
+from conftest import load_experiment, tiny_config
 
-spec = importlib.util.spec_from_file_location(
-    'branch_run', os.path.join(os.path.dirname(__file__), '..', 'experiments', 'branch_run.py'))
-branch_run = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(branch_run)
+branch_run = load_experiment('branch_run')
 
 
 @pytest.fixture
