@@ -12,8 +12,10 @@ minutes to 63,246): every kept checkpoint exact at 20 and 25 bits, the best 0.6%
 at 200 bits (3 of 512); none exact at 200 bits on 512, 2000 not tested, not shipped.
 Seed 1 on one H200 (2026-11-28, experiments/train_on_gpu.sh): merged at step 39,950 (393 s),
 52,404 steps in 501 s; exact at 20 and 25 bits (128) from 49,000 on, at best 28% wrong on 512
-at 200 bits (23% after 5,700 more steps at 1e-4). Runs past 60,000 steps need
---config.num_train_steps.
+at 200 bits (23% after 5,700 more steps at 1e-4). Seed 2 on the CPU (2026-12-03): merged at
+step 38,350 (85 minutes); at 46,250 (121 minutes) exact at 20 and 25 bits, 34-63% wrong on 128
+at 200 bits; its workdir is kept in experiments/runs/2026-12-03_cpu_bmul_s2 to be continued.
+Runs past 60,000 steps need --config.num_train_steps.
 """
 
 from ngpu_jax.config import base_config
