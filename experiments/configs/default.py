@@ -19,7 +19,11 @@ digits; 4.9% (lenient 4.9%) / 99.4% / 100%. Again with a fresh clone of d4f99c7 
 library), 2026-11-29: the same rates, 303 s of training, 6 min 29 s with the install. A fresh
 clone of 5124e75 (the same training code), 2026-12-03, the machine running fast: 189 s of
 training, 3 min 50 s with the install; 6 digits; 7.2% (lenient 7.2%) / 99.2% / 100%: not the
-same run step for step as on 2026-11-29 (cause not investigated).
+same run step for step as on 2026-11-29. Rerun on the same machine, code 80250fb, 2026-12-03
+(287 s of training, another job sharing the CPU): the same 7.2% / 99.2% / 100%, and its log
+first differs from c58a98c's at step 350, loss 0.2078 against 0.2077, the same losses to four
+decimals before: a rounding-sized difference between the two machines' CPUs, grown by
+training (experiments/logs/2026-12-03_cpu_default_80250fb.log).
 """
 
 from ngpu_jax.config import base_config
