@@ -13,8 +13,9 @@ at 200 bits (3 of 512); none exact at 200 bits on 512, 2000 not tested, not ship
 Seed 1 on one H200 (2026-11-28, experiments/train_on_gpu.sh): merged at step 39,950 (393 s),
 52,404 steps in 501 s; exact at 20 and 25 bits (128) from 49,000 on, at best 28% wrong on 512
 at 200 bits (23% after 5,700 more steps at 1e-4). Seed 2 on the CPU (2026-12-03): merged at
-step 38,350 (85 minutes); at 46,250 (121 minutes) exact at 20 and 25 bits, 34-63% wrong on 128
-at 200 bits; its workdir is kept in experiments/runs/2026-12-03_cpu_bmul_s2 to be continued.
+step 38,350 (85 minutes); 14-94% wrong on 64 at 200 bits at steps 44,000-52,500; trained on
+from 52,000 at 1e-4 to 64,816 (206 minutes in all): exact at 20 bits, at best 3.9% wrong on
+128 at 200 bits; its workdir is kept in experiments/runs/2026-12-03_cpu_bmul_s2_ft.
 Runs past 60,000 steps need --config.num_train_steps.
 """
 
