@@ -1,3 +1,4 @@
+import gc
 import os
 import shutil
 
@@ -93,6 +94,12 @@ def _damage(step_dir, how):
     (step_dir / 'progress' / 'metadata').write_text('{"step": ')
 
 
+# With a file deleted, orbax reads the arrays in concurrent coroutines; the first failure
+# aborts the restore (which the test checks) and the other coroutines are left unfinished.
+# Collected later (in another test, or never), they printed an unraisable exception
+# ("Event loop is closed", "Encountered error while reading array index"); the test
+# collects them itself, where this mark applies.
+@pytest.mark.filterwarnings('ignore::pytest.PytestUnraisableExceptionWarning')
 @pytest.mark.parametrize('how', ['overwrite bytes', 'delete a file', 'truncate progress'])
 def test_damaged_latest_checkpoint_falls_back_to_previous(tmp_path, how):
   state1, _ = _two_checkpoints(tmp_path)
@@ -100,6 +107,7 @@ def test_damaged_latest_checkpoint_falls_back_to_previous(tmp_path, how):
   ckpts = checkpoint.Checkpoints(str(tmp_path))
   logged = []
   step, progress, params, opt_state = ckpts.restore_newest_good(_templates, log=logged.append)
+  gc.collect()
   assert step == 1 and progress['step'] == 1
   chex.assert_trees_all_equal(params, state1['params'])
   chex.assert_trees_all_equal(opt_state, state1['opt_state'])
