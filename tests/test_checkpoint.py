@@ -94,7 +94,7 @@ def _damage(step_dir, how):
     (step_dir / 'progress' / 'metadata').write_text('{"step": ')
 
 
-# With a file deleted, orbax reads the arrays in concurrent coroutines; the first failure
+# With a damaged file, orbax reads the arrays in concurrent coroutines; the first failure
 # aborts the restore (which the test checks) and the other coroutines are left unfinished.
 # Collected later (in another test, or never), they printed an unraisable exception
 # ("Event loop is closed", "Encountered error while reading array index"); the test
