@@ -1,7 +1,7 @@
 """Evaluate an ensemble of trained models against each of its members, on the same examples.
 
   python experiments/eval_ensemble.py \
-      --members=runs/bmul_s2_ft@62500,runs/bmul_s2_ft@63000,runs/bmul_s2_ft@64000 \
+      --members=runs/bmul_s2_len40@68500,runs/bmul_s2_len40@69000,runs/bmul_s2_len40@70000 \
       --digits=20,25,200 --examples=128,128,512 [--subsets=2] [--seed=4321] [--batch_size=64] \
       [--json=F]
   python experiments/eval_ensemble.py --members=runs/small_rev@members --subsets=5 \
