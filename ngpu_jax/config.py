@@ -35,6 +35,8 @@ def base_config() -> ml_collections.ConfigDict:
   # operand, ...) at the batch's length, a family chosen uniformly; two-operand arithmetic
   # tasks with train_lengths 'one' only. 0 draws nothing extra (the paper's data).
   c.train_hard_fraction = 0.0
+  # The families train_hard_fraction draws from, e.g. "('zero_runs',)"; () is all of them.
+  c.train_hard_families = ()
 
   # Length curriculum (SPEC.md section 3): every `curriculum_every` steps a fresh batch at the
   # current length is decoded without dropout; below `curriculum_bound` sequence error the

@@ -249,17 +249,50 @@ def sample(task: Task, digits: int, batch_size: int, rng: np.random.Generator):
 # seen to fail (Price et al. 2016): operand pairs of exactly `digits` digits, leading zeros
 # included. B is the base, d the digits.
 HARD_FAMILIES = {
-    'add': ('full_carry', 'all_max', 'leading_zeros', 'alternating', 'powers', 'zero'),
-    'mul': ('all_max', 'leading_zeros', 'alternating', 'powers', 'zero'),
+    'add': ('full_carry', 'all_max', 'leading_zeros', 'alternating', 'powers', 'zero',
+            'zero_runs'),
+    'mul': ('all_max', 'leading_zeros', 'alternating', 'powers', 'zero', 'zero_runs'),
 }
+# zero_runs: random operands, redrawn (at most ZERO_RUN_DRAWS times, keeping the longest)
+# until the answer holds a run of round(ZERO_RUN_BITS / log2 B) zero digits (10 in base 2,
+# 5 in base 4, 3 in base 10), about a 1 in 1000 chance per position for random digits, or
+# of d // 2 (at least 1) when that is fewer. A bmul model exact at 200 bits kept failing two
+# random 20- and 30-bit products that hold such runs (RESULTS.md, bmul).
+ZERO_RUN_BITS = 10
+ZERO_RUN_DRAWS = 4000
 
 
 def has_hard_families(task: Task) -> bool:
   return task.is_arithmetic and task.operands == 2
 
 
-def _hard_operands(family: str, base: int, d: int, rng: np.random.Generator):
-  """One (a, b) pair of the family, as Python ints below base**d."""
+def longest_zero_run(value: int, base: int) -> int:
+  """The most zero digits in a row in `value` written in `base` (0 itself has one)."""
+  zeros = ''.join('0' if v == 0 else '1' for v in int_to_digits(value, base))
+  return max(map(len, zeros.split('1')))
+
+
+def _random_int(base: int, d: int, rng: np.random.Generator) -> int:
+  """A uniform random number of d base-B digits, as a Python int (any d)."""
+  return int(rng.integers(0, base, size=d) @ (base**np.arange(d, dtype=object)))
+
+
+def _zero_run_operands(kind: str, base: int, d: int, rng: np.random.Generator):
+  want = min(max(1, d // 2), round(ZERO_RUN_BITS / np.log2(base)))
+  best, best_run = None, -1
+  for _ in range(ZERO_RUN_DRAWS):
+    a, b = _random_int(base, d, rng), _random_int(base, d, rng)
+    run = longest_zero_run(a + b if kind == 'add' else a * b, base)
+    if run > best_run:
+      best, best_run = (a, b), run
+    if run >= want:
+      break
+  return best
+
+
+def _hard_operands(family: str, kind: str, base: int, d: int, rng: np.random.Generator):
+  """One (a, b) pair of the family for task kind 'add' or 'mul', as Python ints below
+  base**d."""
   top = base**d - 1
   if family == 'full_carry':  # (B^k - 1) + 1: a carry through k digits; k = d half the time
     k = d if rng.random() < 0.5 else int(rng.integers(1, d + 1))
@@ -275,7 +308,9 @@ def _hard_operands(family: str, base: int, d: int, rng: np.random.Generator):
   elif family == 'powers':  # B^i and B^j
     pair = (base**int(rng.integers(0, d)), base**int(rng.integers(0, d)))
   elif family == 'zero':  # 0 and a random number
-    pair = (0, int(rng.integers(0, base, size=d) @ (base**np.arange(d, dtype=object))))
+    pair = (0, _random_int(base, d, rng))
+  elif family == 'zero_runs':  # random numbers whose answer holds a long run of zeros
+    pair = _zero_run_operands(kind, base, d, rng)
   else:
     raise ValueError(f'unknown hard-input family {family!r}')
   return pair if rng.random() < 0.5 else pair[::-1]
@@ -294,7 +329,7 @@ def sample_hard(task: Task, family: str, digits: int, batch_size: int,
   op = PLUS if task.kind == 'add' else TIMES
   rows = []
   for _ in range(batch_size):
-    a, b = _hard_operands(family, task.base, d, rng)
+    a, b = _hard_operands(family, task.kind, task.base, d, rng)
     digits_a, digits_b = (int_to_digits(v, task.base) for v in (a, b))
     rows.append([*digits_to_symbols(task, digits_a + [0] * (d - len(digits_a))), op,
                  *digits_to_symbols(task, digits_b + [0] * (d - len(digits_b)))])

@@ -86,6 +86,12 @@ def check_config(config) -> tasks.Task:
     raise ValueError('train_hard_fraction > 0 needs a two-operand arithmetic task and '
                      f"train_lengths 'one' (got task {task.name}, train_lengths "
                      f'{config.train_lengths!r})')
+  if config.train_hard_families and not config.train_hard_fraction:
+    raise ValueError('train_hard_families needs train_hard_fraction > 0')
+  unknown = set(config.train_hard_families) - set(tasks.HARD_FAMILIES.get(task.kind, ()))
+  if unknown:
+    raise ValueError(f'unknown train_hard_families {sorted(unknown)} for {task.name}; choose '
+                     f'from: {", ".join(tasks.HARD_FAMILIES.get(task.kind, ()))}')
   if config.train_steps not in ('own', 'bucket'):
     raise ValueError(f"train_steps must be 'own' or 'bucket', got {config.train_steps!r}")
   if config.train_steps == 'bucket' and num_seeds > 1:
@@ -243,7 +249,7 @@ def sample_batch(task, config, cur_state: dict, step: int):
     digits = curriculum.sample_digits(cur_state, task.min_digits, config.max_train_digits, rng)
     x, y = tasks.sample(task, digits, config.batch_size, rng)
     if config.train_hard_fraction:  # drawn only then: the paper's batches stay as they were
-      families = tasks.HARD_FAMILIES[task.kind]
+      families = config.train_hard_families or tasks.HARD_FAMILIES[task.kind]
       for i in np.flatnonzero(rng.random(config.batch_size) < config.train_hard_fraction):
         family = families[int(rng.integers(len(families)))]
         hard_x, hard_y = tasks.sample_hard(task, family, digits, 1, rng)

@@ -54,7 +54,8 @@ def test_eval_mode_with_hard_inputs(trained, tmp_path):
   assert result.returncode == 0, result.stderr
   assert 'strict sequence error on hard inputs' in result.stdout
   hard = json.load(open(tmp_path / 'eval_hard.json'))
-  assert set(hard) == {'full_carry', 'all_max', 'leading_zeros', 'alternating', 'powers', 'zero'}
+  assert set(hard) == {'full_carry', 'all_max', 'leading_zeros', 'alternating', 'powers', 'zero',
+                       'zero_runs'}
   assert set(hard['full_carry']) == {'2', '4'} and hard['zero']['4']['examples'] == 4
 
 

@@ -193,9 +193,32 @@ def test_hard_families_are_exact_and_hard(task):
           assert min(a, b) == 0
         elif family == 'leading_zeros':
           assert a == b and a < task.base**2
+        elif family == 'zero_runs':  # 10 zero bits in a row, or as rare in base B
+          answer = a + b if task.kind == 'add' else a * b
+          want = min(max(1, digits // 2), {2: 10, 4: 5, 10: 3}[task.base])
+          assert tasks.longest_zero_run(answer, task.base) >= want
   x1, _ = tasks.sample_hard(task, 'powers', 9, 8, np.random.default_rng(1))
   x2, _ = tasks.sample_hard(task, 'powers', 9, 8, np.random.default_rng(1))
   np.testing.assert_array_equal(x1, x2)
+
+
+@pytest.mark.parametrize('value,base,run', [
+    (0, 2, 1), (1, 2, 0), (0b1000101, 2, 3), (0b10000000000, 2, 10), (1001, 10, 2),
+    (30, 4, 0), (32, 4, 2), (10**40 + 7, 10, 39)])
+def test_longest_zero_run(value, base, run):
+  assert tasks.longest_zero_run(value, base) == run
+
+
+def test_zero_runs_are_rare_in_random_answers():
+  """The zero_runs family is hard in the sense that random sampling seldom gives it: of
+  256 random 20-bit products, few hold 10 zero bits in a row; of the family's, all do."""
+  task = tasks.get('bmul')
+  rng = np.random.default_rng(0)
+  for inputs, most in ((tasks.sample(task, 20, 256, rng)[1], 8),
+                       (tasks.sample_hard(task, 'zero_runs', 20, 256, rng)[1], 256)):
+    long_runs = sum(tasks.longest_zero_run(tasks.row_to_int(task, row), 2) >= 10
+                    for row in inputs)
+    assert long_runs <= most if most < 256 else long_runs == 256
 
 
 def test_hard_family_errors():

@@ -164,6 +164,11 @@ def test_config_must_match_workdir(tmp_path):
     ({'train_hard_fraction': 1.5}, r'train_hard_fraction must be in \[0, 1\]'),
     ({'task': 'rev', 'train_hard_fraction': 0.5}, 'needs a two-operand arithmetic task'),
     ({'train_lengths': 'all', 'train_hard_fraction': 0.5}, "train_lengths 'one'"),
+    ({'train_hard_families': ('zero_runs',)}, 'train_hard_families needs train_hard_fraction'),
+    ({'train_hard_fraction': 0.5, 'train_hard_families': ('full_carry', 'nope')},
+     r"unknown train_hard_families \['nope'\] for badd"),
+    ({'task': 'bmul', 'train_hard_fraction': 0.5, 'train_hard_families': ('full_carry',)},
+     r"unknown train_hard_families \['full_carry'\] for bmul"),
 ])
 def test_bad_config(tmp_path, overrides, message):
   with pytest.raises(ValueError, match=message):
@@ -291,7 +296,15 @@ def _is_hard(row, task) -> bool:
           or a == b == top  # all_max
           or a == b < base**2  # leading_zeros
           or (pattern in (a, b) and {a, b} <= {pattern, top - pattern})  # alternating
-          or (a in powers and b in powers) or 0 in (a, b))  # powers, zero
+          or (a in powers and b in powers) or 0 in (a, b)  # powers, zero
+          or _has_zero_run(a, b, d, task))
+
+
+def _has_zero_run(a, b, d, task) -> bool:
+  """Whether the answer holds 10 zero bits in a row, or a run as rare in base B (zero_runs)."""
+  answer = a + b if task.kind == 'add' else a * b
+  want = min(max(1, d // 2), {2: 10, 4: 5, 10: 3}[task.base])
+  return tasks.longest_zero_run(answer, task.base) >= want
 
 
 @pytest.mark.parametrize('task_name', [t for t in sorted(tasks.TASKS)
@@ -318,4 +331,18 @@ def test_sample_batch_with_hard_fraction(task_name):
   config.train_hard_fraction = 1.0
   x, y, _ = train.sample_batch(task, config, cur, step=6)
   assert all(_is_hard(row, task) for row in x)
+  np.testing.assert_array_equal(y, tasks.solve(task, x))
+
+
+def test_sample_batch_with_chosen_hard_families():
+  """train_hard_families: the replaced rows come from the named families only."""
+  task = tasks.get('bmul')
+  config = config_lib.base_config()
+  config.task, config.max_train_digits = 'bmul', 12
+  config.train_hard_fraction, config.train_hard_families = 1.0, ('zero_runs',)
+  x, y, _ = train.sample_batch(task, config, {'cur': 12, 'advances': 0, 'merged': False}, 7)
+  half = (x.shape[1] - 1) // 2
+  for row in x:
+    a, b = (tasks.row_to_int(task, part) for part in (row[:half], row[half + 1:]))
+    assert _has_zero_run(a, b, half, task)
   np.testing.assert_array_equal(y, tasks.solve(task, x))
