@@ -88,6 +88,7 @@ def base_config() -> ml_collections.ConfigDict:
   # chains, all-max operands, small operands behind leading zeros, ...) at every eval_digits
   # length, arithmetic tasks only; written to eval_hard.json.
   c.eval_hard_examples = 0
+  c.eval_hard_families = ()  # the families it tests, e.g. "('zero_runs',)"; () is all of them
 
   # The model (ngpu_jax.model.ModelConfig).
   c.model = ml_collections.ConfigDict()

@@ -172,14 +172,16 @@ def evaluate_lengths(params, cfg, task, digits_list, examples_list, batch_size, 
 
 
 def evaluate_hard(params, cfg, task: tasks.Task, digits_list, examples: int, batch_size: int,
-                  seed: int, log=print) -> dict:
+                  seed: int, log=print, families=()) -> dict:
   """{family: {digits: rates}} on `examples` examples of every hard-input family of the task
-  (tasks.HARD_FAMILIES) at every length."""
+  (tasks.HARD_FAMILIES), or of those named in `families`, at every length. A family's
+  examples are the same whichever others are chosen."""
   for digits in digits_list:
     check_fits(cfg, task.length(digits), min(batch_size, examples), examples,
                f'evaluating hard inputs at {digits} digits')
   results = {}
-  for index, family in enumerate(tasks.HARD_FAMILIES[task.kind]):
+  for family in tasks.choose_hard_families(task, families):
+    index = tasks.HARD_FAMILIES[task.kind].index(family)
     results[family] = {}
     for digits in digits_list:
       rng = np.random.default_rng([seed, HARD_STREAM, index, digits])

@@ -266,6 +266,17 @@ def has_hard_families(task: Task) -> bool:
   return task.is_arithmetic and task.operands == 2
 
 
+def choose_hard_families(task: Task, chosen=(), what: str = 'hard-input families') -> tuple:
+  """The task's hard-input families named in `chosen`, all of them when it is empty, in
+  HARD_FAMILIES order. ValueError on a name that is not one of the task's."""
+  families = HARD_FAMILIES.get(task.kind, ()) if has_hard_families(task) else ()
+  unknown = sorted(set(chosen) - set(families))
+  if unknown:
+    raise ValueError(f'unknown {what} {unknown} for {task.name}; choose from: '
+                     f'{", ".join(families) or "none (two-operand arithmetic tasks only)"}')
+  return tuple(f for f in families if not chosen or f in chosen)
+
+
 def longest_zero_run(value: int, base: int) -> int:
   """The most zero digits in a row in `value` written in `base` (0 itself has one)."""
   zeros = ''.join('0' if v == 0 else '1' for v in int_to_digits(value, base))

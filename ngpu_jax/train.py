@@ -88,10 +88,7 @@ def check_config(config) -> tasks.Task:
                      f'{config.train_lengths!r})')
   if config.train_hard_families and not config.train_hard_fraction:
     raise ValueError('train_hard_families needs train_hard_fraction > 0')
-  unknown = set(config.train_hard_families) - set(tasks.HARD_FAMILIES.get(task.kind, ()))
-  if unknown:
-    raise ValueError(f'unknown train_hard_families {sorted(unknown)} for {task.name}; choose '
-                     f'from: {", ".join(tasks.HARD_FAMILIES.get(task.kind, ()))}')
+  tasks.choose_hard_families(task, config.train_hard_families, 'train_hard_families')
   if config.train_steps not in ('own', 'bucket'):
     raise ValueError(f"train_steps must be 'own' or 'bucket', got {config.train_steps!r}")
   if config.train_steps == 'bucket' and num_seeds > 1:
@@ -109,6 +106,7 @@ def check_config(config) -> tasks.Task:
     if not tasks.has_hard_families(task):
       raise ValueError(f'eval_hard_examples: hard-input families exist for the two-operand '
                        f'arithmetic tasks, not {task.name}; set it to 0')
+    tasks.choose_hard_families(task, config.eval_hard_families, 'eval_hard_families')
     for digits in config.eval_digits:
       evaluate.check_fits(model_config(config), task.length(digits),
                           min(config.eval_batch_size, config.eval_hard_examples),
@@ -249,7 +247,7 @@ def sample_batch(task, config, cur_state: dict, step: int):
     digits = curriculum.sample_digits(cur_state, task.min_digits, config.max_train_digits, rng)
     x, y = tasks.sample(task, digits, config.batch_size, rng)
     if config.train_hard_fraction:  # drawn only then: the paper's batches stay as they were
-      families = config.train_hard_families or tasks.HARD_FAMILIES[task.kind]
+      families = tasks.choose_hard_families(task, config.train_hard_families)
       for i in np.flatnonzero(rng.random(config.batch_size) < config.train_hard_fraction):
         family = families[int(rng.integers(len(families)))]
         hard_x, hard_y = tasks.sample_hard(task, family, digits, 1, rng)
@@ -605,7 +603,8 @@ def evaluate_hard_inputs(config, params, cfg, task, workdir: str, log=print):
     return None
   results = evaluate.evaluate_hard(params, cfg, task, config.eval_digits,
                                    config.eval_hard_examples, config.eval_batch_size,
-                                   config.seed, log=log)
+                                   config.seed, log=log,
+                                   families=config.eval_hard_families)
   if parallel.is_primary():
     evaluate.write_json(workdir, results, 'eval_hard.json')
   log(evaluate.format_hard_table(results))

@@ -57,6 +57,13 @@ def test_eval_mode_with_hard_inputs(trained, tmp_path):
   assert set(hard) == {'full_carry', 'all_max', 'leading_zeros', 'alternating', 'powers', 'zero',
                        'zero_runs'}
   assert set(hard['full_carry']) == {'2', '4'} and hard['zero']['4']['examples'] == 4
+  # Some families only: the same examples, so the same figures, as in the full table.
+  chosen = _cli(f'--workdir={tmp_path / "some"}', f'--checkpoint={workdir}', '--mode=eval',
+                *TINY, '--config.eval_hard_examples=4',
+                "--config.eval_hard_families=('zero_runs','powers')")
+  assert chosen.returncode == 0, chosen.stderr
+  some = json.load(open(tmp_path / 'some' / 'eval_hard.json'))
+  assert some == {family: hard[family] for family in ('powers', 'zero_runs')}
 
 
 def test_eval_and_predict_an_older_step(trained, tmp_path):

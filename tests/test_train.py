@@ -165,6 +165,8 @@ def test_config_must_match_workdir(tmp_path):
     ({'task': 'rev', 'train_hard_fraction': 0.5}, 'needs a two-operand arithmetic task'),
     ({'train_lengths': 'all', 'train_hard_fraction': 0.5}, "train_lengths 'one'"),
     ({'train_hard_families': ('zero_runs',)}, 'train_hard_families needs train_hard_fraction'),
+    ({'eval_hard_examples': 4, 'eval_hard_families': ('nope',)},
+     r"unknown eval_hard_families \['nope'\] for badd"),
     ({'train_hard_fraction': 0.5, 'train_hard_families': ('full_carry', 'nope')},
      r"unknown train_hard_families \['nope'\] for badd"),
     ({'task': 'bmul', 'train_hard_fraction': 0.5, 'train_hard_families': ('full_carry',)},
