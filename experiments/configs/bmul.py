@@ -18,7 +18,10 @@ from 52,000 at 1e-4 to 64,816 (206 minutes in all): exact at 20 bits, at best 3.
 128 at 200 bits; then from 63,000 with --config.max_train_digits=40 (76 minutes to 70,000):
 steps 69,000 and 69,500 exact on 512 at 200 bits (69,500: 37.5% wrong on 64 at 2000), but
 every checkpoint at least 1 of 512 wrong at 20 bits (a product with a long run of zeros); not
-shipped; its workdir is kept in experiments/runs/2026-12-03_cpu_bmul_s2_len40. Runs past
+shipped; its workdir is kept in experiments/runs/2026-12-03_cpu_bmul_s2_len40. From 69,500 with
+a quarter of the training products holding 10+ zeros in a row (2026-12-04, 55 minutes to
+74,512, --config.train_hard_families="('zero_runs',)"): the same products still wrong, 0-37.5%
+wrong on 64 at 200 bits. Runs past
 60,000 steps need --config.num_train_steps.
 """
 
