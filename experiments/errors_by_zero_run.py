@@ -16,14 +16,6 @@ import numpy as np
 from ngpu_jax import evaluate, inference, tasks
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string('model', None, 'Workdir of the trained run, or pretrained/NAME.',
-                    required=True)
-flags.DEFINE_integer('step', None, 'Checkpoint step (default: the newest).')
-flags.DEFINE_list('digits', None, 'Test lengths.', required=True)
-flags.DEFINE_list('examples', None, 'Examples per test length.', required=True)
-flags.DEFINE_integer('seed', 1234, 'Seeds the test examples.')
-flags.DEFINE_integer('batch_size', 32, 'Evaluation batch.')
-flags.DEFINE_string('json', '', 'Write the tables to this file.')
 
 # Longest zero run in the answer, bucketed: [low, high] digits, both ends included.
 BUCKETS = ((0, 4), (5, 6), (7, 8), (9, 10), (11, 12), (13, 10**9))
@@ -96,5 +88,19 @@ def main(argv):
                  'tables': out}, f, indent=1)
 
 
+def define_flags():
+  """The flags, defined only when run as a script: tests import the helpers above into a
+  process that holds other scripts' flags of the same names."""
+  flags.DEFINE_string('model', None, 'Workdir of the trained run, or pretrained/NAME.',
+                      required=True)
+  flags.DEFINE_integer('step', None, 'Checkpoint step (default: the newest).')
+  flags.DEFINE_list('digits', None, 'Test lengths.', required=True)
+  flags.DEFINE_list('examples', None, 'Examples per test length.', required=True)
+  flags.DEFINE_integer('seed', 1234, 'Seeds the test examples.')
+  flags.DEFINE_integer('batch_size', 32, 'Evaluation batch.')
+  flags.DEFINE_string('json', '', 'Write the tables to this file.')
+
+
 if __name__ == '__main__':
+  define_flags()
   app.run(main)
