@@ -21,7 +21,9 @@ every checkpoint at least 1 of 512 wrong at 20 bits (a product with a long run o
 shipped; its workdir is kept in experiments/runs/2026-12-03_cpu_bmul_s2_len40. From 69,500 with
 a quarter of the training products holding 10+ zeros in a row (2026-12-04, 55 minutes to
 74,512, --config.train_hard_families="('zero_runs',)"): the same products still wrong, 0-37.5%
-wrong on 64 at 200 bits. Runs past
+wrong on 64 at 200 bits; continued from 70,000 on plain products instead (22 minutes to
+72,018): steps 70,500, 71,000 and 72,000 exact on 512 at 200 bits, 72,000 exact on 16 at
+2000 bits, the short products still wrong (kept in the same folder). Runs past
 60,000 steps need --config.num_train_steps.
 """
 
