@@ -22,7 +22,7 @@ shipped; its workdir is kept in experiments/runs/2026-12-03_cpu_bmul_s2_len40. F
 a quarter of the training products holding 10+ zeros in a row (2026-12-04, 55 minutes to
 74,512, --config.train_hard_families="('zero_runs',)"): the same products still wrong, 0-37.5%
 wrong on 64 at 200 bits; continued from 70,000 on plain products instead (22 minutes to
-72,018): steps 70,500, 71,000 and 72,000 exact on 512 at 200 bits, 72,000 exact on 16 at
+72,018): steps 70,500, 71,000 and 72,000 exact on 512 at 200 bits, 72,000 3.1% wrong on 64 at
 2000 bits, the short products still wrong (kept in the same folder). Runs past
 60,000 steps need --config.num_train_steps.
 """
