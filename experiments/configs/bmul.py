@@ -23,8 +23,14 @@ a quarter of the training products holding 10+ zeros in a row (2026-12-04, 55 mi
 74,512, --config.train_hard_families="('zero_runs',)"): the same products still wrong, 0-37.5%
 wrong on 64 at 200 bits; continued from 70,000 on plain products instead (22 minutes to
 72,018): steps 70,500, 71,000 and 72,000 exact on 512 at 200 bits, 72,000 3.1% wrong on 64 at
-2000 bits, the short products still wrong (kept in the same folder). Runs past
-60,000 steps need --config.num_train_steps.
+2000 bits, the short products still wrong (kept in the same folder). On plain products to
+78,125 (2026-12-04, 70 minutes more): 1-13 of 64 wrong at 200 bits from 74,000. From 73,500
+at learning rate 2e-5 (experiments/branch_run.py, 32 minutes to 76,100): every checkpoint
+exact on 64 at 200 bits, 74,000 and 76,000 exact on 16 at 2000 bits, but 74,000 12 of 64
+wrong there; 76,000 exact on 512 at 200 bits;
+still 1 of 512 wrong at 20 bits; not shipped (kept in
+experiments/runs/2026-12-04_cpu_bmul_s2_lr2). Runs past 60,000 steps need
+--config.num_train_steps.
 """
 
 from ngpu_jax.config import base_config
