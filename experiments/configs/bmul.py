@@ -27,9 +27,8 @@ wrong on 64 at 200 bits; continued from 70,000 on plain products instead (22 min
 78,125 (2026-12-04, 70 minutes more): 1-13 of 64 wrong at 200 bits from 74,000. From 73,500
 at learning rate 2e-5 (experiments/branch_run.py, 32 minutes to 76,100): every checkpoint
 exact on 64 at 200 bits, 74,000 and 76,000 exact on 16 at 2000 bits, but 74,000 12 of 64
-wrong there; 76,000 exact on 512 at 200 bits;
-still 1 of 512 wrong at 20 bits; not shipped (kept in
-experiments/runs/2026-12-04_cpu_bmul_s2_lr2). Runs past 60,000 steps need
+wrong there; 76,000 exact on 512 at 200 bits; still 1 of 512 wrong at 20 bits; not shipped
+(kept in experiments/runs/2026-12-04_cpu_bmul_s2_lr2). Runs past 60,000 steps need
 --config.num_train_steps.
 """
 
