@@ -4,10 +4,12 @@ bits in training (input length 3d + 2 = 62), tested up to 2000 bits (n = 6002).
   python -m ngpu_jax.main --config=experiments/configs/badd3.py --workdir=runs/badd3 \
       --config.num_seeds=8
 
-The badd settings otherwise. Measured (2-core CPU, 2026-11-28, one seed, `--config.seed=0`
-without num_seeds): after 14,018 steps (50 minutes) the curriculum was still at 4 digits,
-63-97% wrong there, where badd had all 20 at 11,250 steps; stopped, not learned yet
-(experiments/RESULTS.md, "Three-operand addition").
+The badd settings otherwise. Measured on the 2-core CPU, one seed at a time without
+num_seeds (experiments/RESULTS.md, "Three-operand addition"): not learned. Seed 0
+(2026-11-28, 50 minutes, 14,018 steps) and seed 1 (2026-12-04, 38 minutes, 23,689 steps)
+stalled at 4 digits of the curriculum, where badd has all 20 by about 11,000 steps; seed 1
+with `--config.model.nmaps=48` (65 minutes, 13,300 steps) stalled there too and was 100%
+wrong at 20 bits. The models get the top few answer positions right and guess the rest.
 """
 
 from ngpu_jax.config import base_config
