@@ -9,7 +9,8 @@ num_seeds (experiments/RESULTS.md, "Three-operand addition"): not learned. Seed 
 (2026-11-28, 50 minutes, 14,018 steps) and seed 1 (2026-12-04, 38 minutes, 23,689 steps)
 stalled at 4 digits of the curriculum, where badd has all 20 by about 11,000 steps; seed 1
 with `--config.model.nmaps=48` (65 minutes, 13,300 steps; 100% wrong at 20 bits after) and
-with `--config.train_lengths=all` (28 minutes, 28,408 steps) stalled there too. The models get the top few answer positions right and guess the rest.
+with `--config.train_lengths=all` (28 minutes, 28,408 steps) stalled there too. The m = 24
+and 48 models get the top few answer positions right at every length and guess the rest.
 """
 
 from ngpu_jax.config import base_config
