@@ -11,6 +11,13 @@ What it measures (after a warm-up call, the median of --repeats timed calls):
   relaxation pull on) at batch 32, n = 41, h = 4, m = 24, r = 6 (the paper's badd shape) and
   at batch 32, n = 32, m = 64 (the shape the paper timed at 0.6 s per step on a GTX 970),
   for the fast form (`conv_impl='banded'`, the default) and the `lax.conv_general_dilated` reference;
+- `convolutions alone`: the banded convolutions of that train step (forward, input and
+  kernel gradients, in the step's order) in the gradient of a stripped cell with almost no
+  other work: about the rate the step could reach with this form of the convolution;
+- `pytorch` (with --pytorch, where torch is installed): the same train steps in PyTorch
+  eager (`experiments/torch_step.py`: conv2d with oneDNN, autograd, clip + Adam), called in
+  turn with the JAX step; the speedup is the median over those pairs of PyTorch's time /
+  JAX's (above 1: JAX is faster);
 - `seeds`: the train step of K seeds in one program (seeds.py: the one-seed step vmapped over
   a seed axis, each member batch 32, n = 41, m = 24) for K in --seeds, as examples per
   second against K separate runs, which on one device go one after the other and so give
@@ -52,6 +59,10 @@ flags.DEFINE_integer('eval_steps_n4001', 100,
 flags.DEFINE_bool('reference', True, 'Also time the lax.conv reference (slow on CPU: ~2 min).')
 flags.DEFINE_integer('reference_repeats', 1, 'Timed calls of each reference train step.')
 flags.DEFINE_list('seeds', ['1', '4', '8'], 'Seed counts K to time in one program (empty: none).')
+flags.DEFINE_bool('pytorch', False,
+                  'Also time the same train steps in PyTorch eager (experiments/torch_step.py; '
+                  'needs torch installed), each call in turn with the JAX step.')
+PULL = 0.01  # the relaxation pull of the timed train steps
 
 
 def timed(fn, *args, repeats, compiler_options=None, pace=None):
@@ -123,8 +134,9 @@ class Matmul:
     return flops / self.flops / time_ratio
 
 
-def train_step(batch: int, n: int, nmaps: int, conv_impl: str, repeats: int,
-               matmul: Matmul = None) -> dict:
+def train_setup(batch: int, n: int, nmaps: int, conv_impl: str = 'banded'):
+  """(step_fn, its arguments, params, cfg, config) of the train step at this shape: the base
+  recipe (dropout 10%, 6 relaxed sets, clip + Adam), pull 0.01, random tokens."""
   config = config_lib.base_config()
   cfg = model.ModelConfig(nmaps=nmaps)
   tx = train.make_optimizer(config)
@@ -132,8 +144,14 @@ def train_step(batch: int, n: int, nmaps: int, conv_impl: str, repeats: int,
   state = {'params': params, 'opt_state': tx.init(params)}
   step_fn = train.train_step_fn(cfg, tx, config.dropout, conv_impl)
   inputs, targets, lengths = random_batch(batch, n)
-  args = (state, inputs, targets, lengths, jax.random.key(1), jnp.float32(0.01),
+  args = (state, inputs, targets, lengths, jax.random.key(1), jnp.float32(PULL),
           jnp.float32(0.0), jnp.int32(1))
+  return step_fn, args, params, cfg, config
+
+
+def train_step(batch: int, n: int, nmaps: int, conv_impl: str, repeats: int,
+               matmul: Matmul = None) -> dict:
+  step_fn, args, _, cfg, _ = train_setup(batch, n, nmaps, conv_impl)
   options = train.compiler_options()  # as the trainer jits it
   compile_s, seconds, ratio = timed(step_fn, *args, repeats=repeats, compiler_options=options,
                                     pace=matmul and matmul.seconds)
@@ -144,6 +162,32 @@ def train_step(batch: int, n: int, nmaps: int, conv_impl: str, repeats: int,
   if matmul:
     result['fraction_of_matmul'] = matmul.fraction(3 * flops, ratio)
   return result
+
+
+def versus_pytorch(batch: int, n: int, nmaps: int, repeats: int) -> dict:
+  """The JAX train step and the same step in PyTorch eager (torch_step.py, from the same
+  parameters and batch), called in turn `repeats` times after a warm-up call of each:
+  {'jax_ms', 'pytorch_ms' (medians), 'speedup' (median over the pairs of PyTorch time /
+  JAX time: above 1, JAX is faster)}. Both run on the CPU's threads, one after the other."""
+  import torch  # pylint: disable=g-import-not-at-top; optional, only for this comparison
+  import torch_step  # pylint: disable=g-import-not-at-top; experiments/torch_step.py
+  step_fn, args, params, cfg, config = train_setup(batch, n, nmaps)
+  compiled = jax.jit(step_fn, compiler_options=train.compiler_options()).lower(*args).compile()
+  torch_train = torch_step.make_train_step(params, cfg, config)
+  inputs_t, targets_t = (torch.from_numpy(np.asarray(a, np.int64)) for a in args[1:3])
+  calls = {'jax': lambda: jax.block_until_ready(compiled(*args)),
+           'pytorch': lambda: torch_train(inputs_t, targets_t, PULL)}
+  times = {name: [] for name in calls}
+  for i in range(repeats + 1):
+    for name, call in calls.items():
+      start = time.perf_counter()
+      call()
+      if i:  # the first round warms up
+        times[name].append(time.perf_counter() - start)
+  ratios = [t / j for t, j in zip(times['pytorch'], times['jax'])]
+  return {'jax_ms': statistics.median(times['jax']) * 1e3,
+          'pytorch_ms': statistics.median(times['pytorch']) * 1e3,
+          'speedup': statistics.median(ratios), 'torch': torch.__version__}
 
 
 def seeds_step(num_seeds: int, repeats: int) -> dict:
@@ -158,12 +202,45 @@ def seeds_step(num_seeds: int, repeats: int) -> dict:
                      in_axes=(0, 0, 0, 0, 0, 0, 0, None, 0))
   batch = [jnp.stack([a] * num_seeds) for a in random_batch(32, 41)]
   args = (state, *batch, jax.random.split(jax.random.key(1), num_seeds),
-          jnp.full((num_seeds,), 0.01, jnp.float32), jnp.zeros((num_seeds,), jnp.float32),
+          jnp.full((num_seeds,), PULL, jnp.float32), jnp.zeros((num_seeds,), jnp.float32),
           jnp.int32(1), jnp.full((num_seeds,), cfg.relax_sets, jnp.int32))
   compile_s, seconds, _ = timed(step_fn, *args, repeats=repeats,
                                 compiler_options=train.compiler_options())
   return {'ms': seconds * 1e3, 'compile_s': compile_s,
           'examples_per_s': num_seeds * 32 / seconds}
+
+
+def convolutions_only(batch: int, n: int, nmaps: int, repeats: int, matmul: Matmul) -> dict:
+  """The banded convolutions of one train step, in the step's order, with almost nothing
+  else: the gradient of a stripped cell, per step and layer gates = C_g(s),
+  s' = tanh(C_c(gates[:, :, F:] * s)), scanned over the n steps (JAX's gradient of the scan
+  through `model.conv_banded`'s VJP: per layer and step the two forward convolutions, their
+  two input gradients and two kernel gradients, each waiting for what it waits for in the
+  real step). The same FLOPs as the train step, without its gate arithmetic, dropout,
+  relaxed sets and optimizer: its rate is about what the step could reach with this form of
+  the convolution if everything else were free."""
+  cfg = model.ModelConfig(nmaps=nmaps)
+  f, kw = cfg.height * nmaps, cfg.kernel_width
+  keys = jax.random.split(jax.random.key(0), 3)
+  s0 = jax.random.normal(keys[0], (batch, n, f), jnp.float32)
+  w_gates = jax.random.normal(keys[1], (kw * f, 2 * f), jnp.float32) / np.sqrt(kw * f)
+  w_cand = jax.random.normal(keys[2], (kw * f, f), jnp.float32) / np.sqrt(kw * f)
+
+  def loss(weights, s0):
+    def body(s, _):
+      for _ in range(cfg.layers):
+        gates = model.conv_banded(s, weights[0], kw)
+        s = jnp.tanh(model.conv_banded(gates[..., f:] * s, weights[1], kw))
+      return s, None
+    return jnp.sum(jax.lax.scan(body, s0, None, length=n)[0])
+
+  grad = jax.grad(loss)
+  _, seconds, ratio = timed(grad, (w_gates, w_cand), s0, repeats=repeats,
+                            compiler_options=train.compiler_options(), pace=matmul.seconds)
+  flops, executed = forward_flops(cfg, batch, n, n)
+  return {'ms': seconds * 1e3, 'gflops': 3 * flops / seconds / 1e9,
+          'executed_gflops': 3 * executed / seconds / 1e9,
+          'fraction_of_matmul': matmul.fraction(3 * flops, ratio)}
 
 
 def eval_forward(n: int, steps: int, repeats: int, matmul: Matmul) -> dict:
@@ -214,6 +291,14 @@ def main(argv):
       ref = train_step(batch, n, nmaps, 'reference', FLAGS.reference_repeats)
       row['reference_ms'] = ref['ms']
       row['speedup_vs_reference'] = ref['ms'] / fast['ms']
+    convs = convolutions_only(batch, n, nmaps, repeats, matmul)
+    row.update(convolutions_ms=convs['ms'],
+               convolutions_fraction_of_matmul=convs['fraction_of_matmul'])
+    if FLAGS.pytorch:
+      vs = versus_pytorch(batch, n, nmaps, repeats)
+      row.update(pytorch_ms=vs['pytorch_ms'], jax_ms_paired=vs['jax_ms'],
+                 speedup_vs_pytorch=vs['speedup'])
+      out['torch'] = vs['torch']
     rows.append(row)
     out[name] = row
     print(f"{name}: {fast['ms']:.0f} ms/step, {fast['gflops']:.0f} GFLOP/s model "
@@ -221,7 +306,12 @@ def main(argv):
           f"the paired matmuls' rate, compile {fast['compile_s']:.1f} s, "
           f"peak {fast['peak_mib']:.0f} MiB"
           + (f", reference {row['reference_ms']:.0f} ms (x{row['speedup_vs_reference']:.1f})"
-             if FLAGS.reference else ''), flush=True)
+             if FLAGS.reference else '')
+          + f"; its convolutions alone {row['convolutions_ms']:.0f} ms, "
+          f"{row['convolutions_fraction_of_matmul']:.0%} of the paired matmuls' rate"
+          + (f", PyTorch eager {row['pytorch_ms']:.0f} ms against {row['jax_ms_paired']:.0f} "
+             f"in turn (JAX x{row['speedup_vs_pytorch']:.2f} as fast)" if FLAGS.pytorch else ''),
+          flush=True)
 
   for n, steps in ((401, 401), (4001, FLAGS.eval_steps_n4001 or 4001)):
     result = eval_forward(n, steps, repeats if n <= 401 else max(1, repeats // 2), matmul)
@@ -250,6 +340,8 @@ def main(argv):
       train_gflops=main_train['gflops'],
       train_fraction_of_matmul=main_train['fraction_of_matmul'],
       train_speedup_vs_reference=main_train.get('speedup_vs_reference'),
+      train_speedup_vs_pytorch=main_train.get('speedup_vs_pytorch'),
+      train_convolutions_fraction_of_matmul=main_train['convolutions_fraction_of_matmul'],
       train_compile_s=main_train['compile_s'],
       eval_gflops=eval4001['gflops'],
       eval_fraction_of_matmul=eval4001['fraction_of_matmul'],

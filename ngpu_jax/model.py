@@ -360,6 +360,47 @@ def _scan(weights, s0_BxNxF, sets, mask_BxNx1, steps_B, keep_T, cfg, dropout_rat
                       (jnp.arange(keep_T.shape[0]), keep_T))[0]
 
 
+def batch_groups(batch: int) -> int:
+  """How many independent parts the banded recurrence splits a batch into: 2 on a CPU when
+  the batch is even, else 1. XLA:CPU runs independent operations side by side on its
+  threads, and there the small matmuls of two half batches, one per thread, beat one
+  matmul on both threads. 2-core CPU, 2026-12-04, interleaved calls: the train step at batch
+  32, n 41, m 24 took 360 ms in 1 part, 297 in 2, 301 in 4, 309 in 8; the evaluation
+  forward pass at batch 8, n 401 1.71 s in 1 part, 1.53 in 2, 1.50 in 4, and at n 4001 the
+  same within 3%. On an accelerator one large matmul beats several small ones in turn."""
+  return 2 if jax.default_backend() == 'cpu' and batch % 2 == 0 else 1
+
+
+def _split_batch(x, groups, axis=0):
+  """x split into `groups` equal parts along its batch axis; x itself `groups` times when it
+  has no such axis (the [T] placeholder of masks when dropout is off)."""
+  if x.ndim <= axis:
+    return [x] * groups
+  return jnp.split(x, groups, axis=axis)
+
+
+def _banded_scan(weights, s0_BxNxF, sets, mask_BxNx1, steps_B, keep_T, cfg, dropout_rate,
+                 keep_residuals: bool):
+  """The 'cgru' recurrence in banded form with the batch in `batch_groups` independent
+  parts: (final state, per part the stacked [T, ...] (input state, layers' (gates,
+  candidate)) of every step, or None)."""
+  groups = batch_groups(s0_BxNxF.shape[0])
+  masks, steps = _split_batch(mask_BxNx1, groups), _split_batch(steps_B, groups)
+
+  def body(s_G, xs):
+    t, keep = xs
+    new_G, residuals_G = [], []
+    for s, keep_g, mask, steps_g in zip(s_G, _split_batch(keep, groups), masks, steps):
+      new, parts, _ = _step(weights, s, t, sets, keep_g, mask, steps_g, cfg, dropout_rate,
+                            'banded')
+      new_G.append(new)
+      residuals_G.append((s, parts))
+    return tuple(new_G), tuple(residuals_G) if keep_residuals else None
+  s_final_G, residuals_GT = jax.lax.scan(
+      body, tuple(_split_batch(s0_BxNxF, groups)), (jnp.arange(keep_T.shape[0]), keep_T))
+  return jnp.concatenate(s_final_G), residuals_GT
+
+
 @functools.partial(jax.custom_vjp, nondiff_argnums=(6, 7))
 def recurrence(weights, s0_BxNxF, sets, mask_BxNx1, steps_B, keep_T, cfg, dropout_rate):
   """The final state after T = len(keep_T) steps, banded form, with a hand-written VJP.
@@ -367,22 +408,46 @@ def recurrence(weights, s0_BxNxF, sets, mask_BxNx1, steps_B, keep_T, cfg, dropou
   The forward pass keeps each step's input state and each CGRU's gates and candidate; the
   backward scan rebuilds the CGRU inputs from them, carries the state's gradient and adds
   each step's kernel gradients into its relaxed set's slot (0.40 s against 0.66 s for JAX's
-  own gradient of the same scan, batch 32, n 41, m 24, 2-core CPU, 2026-11-27). Tested
-  against autodiff of the `lax.conv` reference (tests/test_model.py).
+  own gradient of the same scan, batch 32, n 41, m 24, 2-core CPU, 2026-11-27). Both passes
+  run the batch as `batch_groups` independent parts. Tested against autodiff of the
+  `lax.conv` reference (tests/test_model.py).
   """
-  return _scan(weights, s0_BxNxF, sets, mask_BxNx1, steps_B, keep_T, cfg, dropout_rate,
-               'banded')[0]
+  return _banded_scan(weights, s0_BxNxF, sets, mask_BxNx1, steps_B, keep_T, cfg, dropout_rate,
+                      keep_residuals=False)[0]
 
 
 def _recurrence_fwd(weights, s0_BxNxF, sets, mask_BxNx1, steps_B, keep_T, cfg, dropout_rate):
-  def body(s, xs):
-    t, keep = xs
-    new, parts, _ = _step(weights, s, t, sets, keep, mask_BxNx1, steps_B, cfg, dropout_rate,
-                          'banded')
-    return new, (s, parts)
-  s_final, (states_T, parts_T) = jax.lax.scan(
-      body, s0_BxNxF, (jnp.arange(keep_T.shape[0]), keep_T))
-  return s_final, (weights, sets, mask_BxNx1, steps_B, keep_T, states_T, parts_T)
+  s_final, residuals_GT = _banded_scan(weights, s0_BxNxF, sets, mask_BxNx1, steps_B, keep_T,
+                                       cfg, dropout_rate, keep_residuals=True)
+  return s_final, (weights, sets, mask_BxNx1, steps_B, keep_T, residuals_GT)
+
+
+def _step_bwd(w_set, d, t, keep, s, parts, mask_BxNx1, steps_B, cfg, dropout_rate):
+  """One step of the backward scan for one part of the batch: (the gradient of the step's
+  input state, {name: [per layer gradient]} of the step's set)."""
+  kw, f = cfg.kernel_width, d.shape[-1]
+  active = (t < steps_B)[:, None, None]
+  ds = d
+  d = jnp.where(active, d, 0.0)
+  inputs = [_dropout(s, keep, dropout_rate)]
+  for gates, c in parts[:-1]:
+    u = gates[..., :f]
+    inputs.append((u * inputs[-1] + (1.0 - u) * c) * mask_BxNx1)
+  dset = {name: [None] * cfg.layers for name in w_set}
+  for layer in reversed(range(cfg.layers)):
+    w = _layer(w_set, layer)
+    x, (gates, c) = inputs[layer], parts[layer]
+    u, r = gates[..., :f], gates[..., f:]
+    d = d * mask_BxNx1
+    dc_pre = d * (1.0 - u) * (1.0 - c * c)
+    drs = conv_banded_transpose(dc_pre, w['cand_kernel'], kw)
+    dgates_pre = jnp.concatenate([d * (x - c), drs * x], axis=-1) * gate_grad(gates, cfg.cutoff)
+    d = d * u + drs * r + conv_banded_transpose(dgates_pre, w['gates_kernel'], kw)
+    for name, conv_in, dpre in (('gates', x, dgates_pre), ('cand', r * x, dc_pre)):
+      dset[name + '_kernel'][layer] = conv_banded_kernel_grad(conv_in, dpre, kw)
+      dset[name + '_bias'][layer] = dpre.sum((0, 1))
+  d = _dropout(d, keep, dropout_rate)  # linear in s: its own transpose
+  return jnp.where(active, d, ds), dset
 
 
 def _recurrence_bwd(cfg, dropout_rate, residuals, ds_final):
@@ -390,47 +455,35 @@ def _recurrence_bwd(cfg, dropout_rate, residuals, ds_final):
   [u, r] = gate(G(x) + b_g), C and G the banded convolutions: given d = dL/d out, mask
   applied, dc_pre = d (1 - u)(1 - c^2); d(r x) = C^T dc_pre; dgates_pre =
   [d (x - c), d(r x) x] gate'; dx = d u + d(r x) r + G^T dgates_pre; the kernel gradients
-  are (shifted copies of x or r x)^T times dgates_pre or dc_pre. Frozen examples pass their
-  gradient through unchanged."""
-  weights, sets, mask_BxNx1, steps_B, keep_T, states_T, parts_T = residuals
-  kw, f = cfg.kernel_width, ds_final.shape[-1]
+  are (shifted copies of x or r x)^T times dgates_pre or dc_pre, summed over the batch's
+  parts. Frozen examples pass their gradient through unchanged."""
+  weights, sets, mask_BxNx1, steps_B, keep_T, residuals_GT = residuals
+  groups = len(residuals_GT)
+  masks, steps = _split_batch(mask_BxNx1, groups), _split_batch(steps_B, groups)
 
   def body(carry, xs):
-    ds, dweights = carry
-    t, keep, s, parts = xs
+    ds_G, dweights = carry
+    t, keep, residuals_G = xs
     index = t % sets
     w_set = _layer(weights, index)
-    active = (t < steps_B)[:, None, None]
-    d = jnp.where(active, ds, 0.0)
-    inputs = [_dropout(s, keep, dropout_rate)]
-    for gates, c in parts[:-1]:
-      u = gates[..., :f]
-      inputs.append((u * inputs[-1] + (1.0 - u) * c) * mask_BxNx1)
-    dset = _layer(dweights, index)
-    new_dset = {name: [] for name in dset}
-    for layer in reversed(range(cfg.layers)):
-      w = _layer(w_set, layer)
-      x, (gates, c) = inputs[layer], parts[layer]
-      u, r = gates[..., :f], gates[..., f:]
-      d = d * mask_BxNx1
-      dc_pre = d * (1.0 - u) * (1.0 - c * c)
-      drs = conv_banded_transpose(dc_pre, w['cand_kernel'], kw)
-      dgates_pre = jnp.concatenate([d * (x - c), drs * x], axis=-1) * gate_grad(gates, cfg.cutoff)
-      d = d * u + drs * r + conv_banded_transpose(dgates_pre, w['gates_kernel'], kw)
-      for name, conv_in, dpre in (('gates', x, dgates_pre), ('cand', r * x, dc_pre)):
-        dk = conv_banded_kernel_grad(conv_in, dpre, kw)
-        new_dset[name + '_kernel'].insert(0, dset[name + '_kernel'][layer] + dk)
-        new_dset[name + '_bias'].insert(0, dset[name + '_bias'][layer] + dpre.sum((0, 1)))
-    dweights = {name: dweights[name].at[index].set(jnp.stack(v))
-                for name, v in new_dset.items()}
-    d = _dropout(d, keep, dropout_rate)  # linear in s: its own transpose
-    return (jnp.where(active, d, ds), dweights), None
+    new_ds_G, dsets = [], []
+    for ds, keep_g, (s, parts), mask, steps_g in zip(
+        ds_G, _split_batch(keep, groups), residuals_G, masks, steps):
+      new_ds, dset = _step_bwd(w_set, ds, t, keep_g, s, parts, mask, steps_g, cfg,
+                               dropout_rate)
+      new_ds_G.append(new_ds)
+      dsets.append(dset)
+    dweights = {name: dweights[name].at[index].add(
+                    jnp.stack([sum(dset[name][layer] for dset in dsets)
+                               for layer in range(cfg.layers)]))
+                for name in dweights}
+    return (tuple(new_ds_G), dweights), None
 
   dweights0 = {name: jnp.zeros_like(weights[name]) for name in weights}
-  (ds0, dweights), _ = jax.lax.scan(
-      body, (ds_final, dweights0), (jnp.arange(keep_T.shape[0]), keep_T, states_T, parts_T),
-      reverse=True)
-  return dweights, ds0, None, None, None, None
+  (ds0_G, dweights), _ = jax.lax.scan(
+      body, (tuple(_split_batch(ds_final, groups)), dweights0),
+      (jnp.arange(keep_T.shape[0]), keep_T, residuals_GT), reverse=True)
+  return dweights, jnp.concatenate(ds0_G), None, None, None, None
 
 
 recurrence.defvjp(_recurrence_fwd, _recurrence_bwd)
