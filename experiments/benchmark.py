@@ -216,9 +216,10 @@ def convolutions_only(batch: int, n: int, nmaps: int, repeats: int, matmul: Matm
   s' = tanh(C_c(gates[:, :, F:] * s)), scanned over the n steps (JAX's gradient of the scan
   through `model.conv_banded`'s VJP: per layer and step the two forward convolutions, their
   two input gradients and two kernel gradients, each waiting for what it waits for in the
-  real step). The same FLOPs as the train step, without its gate arithmetic, dropout,
-  relaxed sets and optimizer: its rate is about what the step could reach with this form of
-  the convolution if everything else were free."""
+  real step; the batch in `model.batch_groups` parts as the step runs it). The same FLOPs as
+  the train step, without its gate arithmetic, dropout, relaxed sets and optimizer: its
+  rate is about what the step could reach with this form of the convolution if everything
+  else were free."""
   cfg = model.ModelConfig(nmaps=nmaps)
   f, kw = cfg.height * nmaps, cfg.kernel_width
   keys = jax.random.split(jax.random.key(0), 3)
@@ -227,12 +228,16 @@ def convolutions_only(batch: int, n: int, nmaps: int, repeats: int, matmul: Matm
   w_cand = jax.random.normal(keys[2], (kw * f, f), jnp.float32) / np.sqrt(kw * f)
 
   def loss(weights, s0):
-    def body(s, _):
-      for _ in range(cfg.layers):
-        gates = model.conv_banded(s, weights[0], kw)
-        s = jnp.tanh(model.conv_banded(gates[..., f:] * s, weights[1], kw))
-      return s, None
-    return jnp.sum(jax.lax.scan(body, s0, None, length=n)[0])
+    def body(s_G, _):
+      new_G = []
+      for s in s_G:
+        for _ in range(cfg.layers):
+          gates = model.conv_banded(s, weights[0], kw)
+          s = jnp.tanh(model.conv_banded(gates[..., f:] * s, weights[1], kw))
+        new_G.append(s)
+      return tuple(new_G), None
+    parts = tuple(jnp.split(s0, model.batch_groups(batch)))  # as the step splits its batch
+    return sum(jnp.sum(s) for s in jax.lax.scan(body, parts, None, length=n)[0])
 
   grad = jax.grad(loss)
   _, seconds, ratio = timed(grad, (w_gates, w_cand), s0, repeats=repeats,
