@@ -38,6 +38,7 @@ temporaries, from `compiled.memory_analysis()`), which does not depend on a shar
 other load.
 """
 
+import importlib.util
 import json
 import statistics
 import time
@@ -278,6 +279,9 @@ def eval_forward(n: int, steps: int, repeats: int, matmul: Matmul) -> dict:
 
 def main(argv):
   del argv
+  if FLAGS.pytorch and importlib.util.find_spec('torch') is None:
+    raise app.UsageError('--pytorch needs torch, which ngpu_jax does not install: '
+                         'pip install torch (a CPU build suffices), or leave out --pytorch')
   repeats = FLAGS.repeats
   device = jax.devices()[0]
   out = {'device': f'{device.platform}: {device.device_kind}', 'jax': jax.__version__,
