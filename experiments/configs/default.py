@@ -23,7 +23,10 @@ same run step for step as on 2026-11-29. Rerun on the same machine, code 80250fb
 (287 s of training, another job sharing the CPU): the same 7.2% / 99.2% / 100%, and its log
 first differs from c58a98c's at step 350, loss 0.2078 against 0.2077, the same losses to four
 decimals before: a rounding-sized difference between the two machines' CPUs, grown by
-training (experiments/logs/2026-12-03_cpu_default_80250fb.log).
+training (experiments/logs/2026-12-03_cpu_default_80250fb.log). A fresh clone of 5cbdfe8
+(the batch in two halves, so the gradients are summed in another order), 2026-12-04: 132 s
+of training, 163 s with the install; 6 digits; 0% / 99.2% / 100% (its losses first differ
+from 80250fb's at step 450; experiments/logs/2026-12-04_cpu_default_5cbdfe8.log).
 """
 
 from ngpu_jax.config import base_config
