@@ -25,7 +25,8 @@ one run with --coordinator_address/--num_processes/--process_id or --distributed
 --config.num_seeds=K trains K seeds in one program and keeps the best (DIR/best/, DIR/seeds.json).
 
 Main config fields (all of them, with comments: ngpu_jax/config.py; README's table):
-  task (copy rev dup sort badd qadd dadd bmul qmul dmul badd3 badd_carry dmul_bcd)   seed
+  task (copy rev dup sort badd qadd dadd bmul qmul dmul badd3 badd_carry dmul_bcd
+    bmul_full)   seed
   batch_size   num_train_steps   train_minutes (stop after this much training)
   max_train_digits   eval_digits, eval_examples (tuples)   eval_hard_examples
   learning_rate   dropout   grad_noise_scale   curriculum_bound

@@ -3,7 +3,8 @@
 Encoding (SPEC.md section 4), shared by training, evaluation, prediction and tests:
   0 = padding, digit v -> v + 1, '+' -> 11, '*' -> 12; vocabulary size 14.
   Numbers are written least-significant digit first; operands may have leading zeros.
-  Targets are padded with 0 to the input's length.
+  Targets are padded with 0 to the input's length; a `zero_fill` task writes the answer's
+  high zero digits out to the input's length instead (no padding).
   Binary-coded decimal tasks (`Task.bcd`) write each decimal digit as its 4 bits, least
   significant first, bit b -> b + 1: the digit 6 is 1 2 2 1.
 
@@ -29,13 +30,16 @@ class Task:
   `propagate`: for carry-heavy addition, the chance that a digit position of the second
   operand is drawn as B - 1 minus the first's (a position that passes a carry on) rather
   than at random, so that long carry chains are common (0: uniform random operands);
-  `bcd`: decimal numbers written in binary-coded decimal, 4 binary symbols per digit."""
+  `bcd`: decimal numbers written in binary-coded decimal, 4 binary symbols per digit;
+  `zero_fill`: the answer written with its high zero digits up to the input's width, as
+  Freivalds & Liepins (2017) write products, where the paper strips them and pads."""
   name: str
   kind: str  # 'add', 'mul', 'copy', 'rev', 'dup' or 'sort'
   base: int
   operands: int = 2
   propagate: float = 0.0
   bcd: bool = False
+  zero_fill: bool = False
 
   def __post_init__(self):
     if self.propagate and not (self.kind == 'add' and self.operands == 2
@@ -44,6 +48,8 @@ class Task:
                        f'addition')
     if self.bcd and not (self.is_arithmetic and self.base == 10):
       raise ValueError(f'task {self.name}: bcd needs a base-10 arithmetic task')
+    if self.zero_fill and not self.is_arithmetic:
+      raise ValueError(f'task {self.name}: zero_fill needs an arithmetic task')
 
   @property
   def is_arithmetic(self) -> bool:
@@ -87,6 +93,10 @@ TASKS = {
         # Beyond the paper: decimal multiplication in binary-coded decimal, which the
         # improved cell of Freivalds & Liepins (2017) learned where plain decimal failed.
         Task('dmul_bcd', 'mul', 10, bcd=True),
+        # Beyond the paper: bmul as Freivalds & Liepins' code writes it, the product's high
+        # zero bits written out to the input's width: every position holds a bit of the
+        # product, and no model has to find where the product ends.
+        Task('bmul_full', 'mul', 2, zero_fill=True),
     ]
 }
 
@@ -101,10 +111,10 @@ def check_same_symbols(model_task: Task, other: Task) -> Task:
   """`other`, if a model trained on `model_task` can take its examples: the same kind of
   question in the same symbols (the tasks may differ only in how operands are drawn, as
   badd and badd_carry do). Raises ValueError otherwise."""
-  fields = ('kind', 'base', 'operands', 'bcd')
+  fields = ('kind', 'base', 'operands', 'bcd', 'zero_fill')
   if any(getattr(other, f) != getattr(model_task, f) for f in fields):
     raise ValueError(f'a {model_task.name} model cannot take {other.name} examples: they '
-                     f'differ in kind, base, operands or BCD')
+                     f'differ in kind, base, operands, BCD or zero fill')
   return other
 
 
@@ -201,7 +211,10 @@ def solve(task: Task, inputs_BxN: np.ndarray) -> np.ndarray:
       values = [digits_to_int(symbols_to_digits(task, p[(p != PAD) & (p != op)]), task.base)
                 for p in parts]
       value = sum(values) if task.kind == 'add' else int(np.prod(values, dtype=object))
-      out = digits_to_symbols(task, int_to_digits(value, task.base))
+      digits = int_to_digits(value, task.base)
+      if task.zero_fill:
+        digits += [0] * (n // task.symbols_per_digit - len(digits))
+      out = digits_to_symbols(task, digits)
     else:
       symbols = row[row != PAD]
       if task.kind == 'copy':

@@ -218,6 +218,9 @@ def test_help_explains_modes_and_config_fields():
   for mode in ('train:', 'eval:', 'predict:', 'visualize:'):
     assert mode in result.stdout
   listed = main.__doc__.split('Main config fields')[1]
+  from ngpu_jax import tasks
+  words = listed.replace('(', ' ').replace(')', ' ').split()
+  assert [name for name in tasks.TASKS if name not in words] == []  # every task listed
   config = base_config()
   for field in ('task', 'seed', 'batch_size', 'num_train_steps', 'max_train_digits',
                 'eval_digits', 'learning_rate', 'dropout', 'num_seeds', 'model.nmaps',

@@ -44,12 +44,14 @@ def test_arithmetic_against_python_ints(task, digits):
     values = [_parse_number(x[s:s + digits * w], task) for s in starts]
     expected = sum(values) if task.kind == 'add' else values[0] * values[1]
     answer_len = max(1, len(np.base_repr(expected, task.base))) if expected < 2**62 else None
+    if task.zero_fill:  # every position a digit: the answer, then zero digits
+      answer_len = n // w
     assert tasks.row_to_int(task, y) == expected
     assert _parse_number(y[y > 0], task) == expected
     if answer_len is not None:
       _check_target_format(y, answer_len * w)
-    # The highest written digit is non-zero unless the answer is 0.
-    assert _parse_digits(y[y > 0], task)[-1] != 0 or expected == 0
+    if not task.zero_fill:  # the highest written digit is non-zero unless the answer is 0
+      assert _parse_digits(y[y > 0], task)[-1] != 0 or expected == 0
 
 
 @pytest.mark.parametrize('task', SEQUENCE, ids=lambda t: t.name)
@@ -100,6 +102,19 @@ def test_solve_matches_sample(name):
   task = tasks.get(name)
   inputs, targets = tasks.sample(task, 4, 8, np.random.default_rng(1))
   np.testing.assert_array_equal(tasks.solve(task, inputs), targets)
+
+
+def test_zero_fill_golden_example():
+  """3 * 2 = 6 (bits LSB first, bit b -> b + 1): bmul strips the high zeros and pads,
+  bmul_full writes them out to the input's width."""
+  row = tasks.encode_text(tasks.get('bmul'), '11*10')
+  np.testing.assert_array_equal(row, [[2, 2, tasks.TIMES, 1, 2]])
+  np.testing.assert_array_equal(tasks.solve(tasks.get('bmul'), row), [[1, 2, 2, 0, 0]])
+  np.testing.assert_array_equal(tasks.solve(tasks.get('bmul_full'), row), [[1, 2, 2, 1, 1]])
+  with pytest.raises(ValueError, match='zero fill'):
+    tasks.check_same_symbols(tasks.get('bmul'), tasks.get('bmul_full'))
+  with pytest.raises(ValueError, match='zero_fill needs an arithmetic task'):
+    tasks.Task('rev_full', 'rev', 2, zero_fill=True)
 
 
 def test_bcd_golden_example():
