@@ -28,7 +28,8 @@ def base_config() -> ml_collections.ConfigDict:
   c.train_steps = 'own'
   # Lengths in a training batch: 'one' (one length per batch, the curriculum's sampler) or
   # 'all' (every example its own, uniform up to the curriculum's length, padded to the
-  # widest; Freivalds & Liepins train every length in every step).
+  # widest, each example's mean loss counting the same; Freivalds & Liepins train every
+  # length bin in every step and weigh the bins the same).
   c.train_lengths = 'one'
   # Beyond the paper: this fraction of training examples (each example by chance) comes from
   # the hard-input families of tasks.HARD_FAMILIES (full carry chains, powers of two, a zero

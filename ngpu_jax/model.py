@@ -20,7 +20,8 @@ gradient of the 2-D `lax.conv` form was 4-9x slower on XLA:CPU (DESIGN.md);
 Two cells (`ModelConfig.cell`): 'cgru', the paper's, and 'dcgru', the improved cell of
 Freivalds & Liepins 2017 (SPEC.md section 7): hard sigmoid/tanh gates, a diagonal update that
 moves a third of the maps one position left and a third one position right, dropout on the
-candidate, and a saturation cost on the pre-activations. 'dcgru' is differentiated by JAX,
+candidate, a saturation cost on the pre-activations, and their input layer (the embedding
+through a hard tanh, with its own saturation cost and dropout). 'dcgru' is differentiated by JAX,
 through `conv_banded`'s matmul VJP (no hand-written VJP for the whole recurrence).
 """
 
@@ -300,11 +301,22 @@ def gate_grad(g, cutoff):
   return jnp.where((g > 0.0) & (g < 1.0), cutoff * sig * (1.0 - sig), 0.0)
 
 
-def embed(params, inputs_BxN, cfg: ModelConfig):
-  """s0: tanh(E[i]) then a 1x1 convolution, in row 0; other rows zero. [B, N, F]."""
+def embed_linear(params, inputs_BxN):
+  """Row 0 of s0 before the 'dcgru' input layer's hard tanh: tanh(E[i]) then a 1x1
+  convolution. [B, N, M]."""
   live = (inputs_BxN != 0)[..., None]
   e = jnp.tanh(params['embedding'][inputs_BxN] * live)  # padding row forced to zero
-  e = e @ params['in_kernel'] + params['in_bias']
+  return e @ params['in_kernel'] + params['in_bias']
+
+
+def embed(params, inputs_BxN, cfg: ModelConfig):
+  """s0: `embed_linear` in row 0, through a hard tanh for 'dcgru' (Freivalds & Liepins'
+  input layer: a 1x1 convolution of the one-hot symbols, then hard tanh; here the symbol's
+  vector is tanh(E[i]) @ K + b, the same kind of per-symbol table); other rows zero.
+  [B, N, F]."""
+  e = embed_linear(params, inputs_BxN)
+  if cfg.cell == 'dcgru':
+    e = hard_tanh(e)
   b, n = inputs_BxN.shape
   rest = jnp.zeros((b, n, (cfg.height - 1) * cfg.nmaps), e.dtype)
   return jnp.concatenate([e, rest], axis=-1)  # h-major: row 0 is the first M features
@@ -556,8 +568,8 @@ def forward_with_saturation(params, inputs_BxN, lengths_B, cfg: ModelConfig, *,
   steps_B: the examples' step counts instead (at most N * steps_per_symbol), for training
   examples that run for their bucket's width (config.train_steps = 'bucket').
   The saturation cost ('dcgru'; 0 for 'cgru') is summed over the examples' own positions
-  and steps and divided by the number of those position-steps, as Freivalds & Liepins
-  divide by length^2 * batch.
+  and steps (the input layer's once per step) and divided by the number of those
+  position-steps, as Freivalds & Liepins divide by length^2 * batch.
   """
   mask_BxNx1, steps_B, num_steps, weights, s0 = _prelude(params, inputs_BxN, lengths_B, cfg,
                                                          conv_impl, steps_B)
@@ -566,6 +578,16 @@ def forward_with_saturation(params, inputs_BxN, lengths_B, cfg: ModelConfig, *,
   # Dropout masks of all steps drawn at once; a placeholder of T zeros when off.
   keep_T = (dropout_masks(dropout_key, 1.0 - dropout_rate, num_steps, *s0.shape)
             if dropout_rate > 0.0 else jnp.zeros((num_steps,), bool))
+  input_cost = jnp.zeros((), jnp.float32)
+  if cfg.cell == 'dcgru':
+    # Their input layer: dropout on it, and its saturation cost weighted by the example's
+    # step count, as they weight it by the length (one cost per position and step).
+    input_cost = saturation(embed_linear(params, inputs_BxN),
+                            mask_BxNx1 * steps_B[:, None, None])
+    if dropout_rate > 0.0:
+      keep_in = dropout_masks(jax.random.fold_in(dropout_key, 1), 1.0 - dropout_rate, 1,
+                              *s0.shape)[0]
+      s0 = _dropout(s0, keep_in, dropout_rate)
   if cfg.cell == 'cgru' and conv_impl == 'banded':
     s_final = recurrence(weights, s0, sets, mask_BxNx1, steps_B, keep_T, cfg,
                          float(dropout_rate))
@@ -574,7 +596,7 @@ def forward_with_saturation(params, inputs_BxN, lengths_B, cfg: ModelConfig, *,
     s_final, cost = _scan(weights, s0, sets, mask_BxNx1, steps_B, keep_T, cfg, dropout_rate,
                           conv_impl)
   position_steps = jnp.maximum(jnp.sum(lengths_B * steps_B), 1).astype(jnp.float32)
-  return readout(params, s_final, cfg), cost / position_steps
+  return readout(params, s_final, cfg), (cost + input_cost) / position_steps
 
 
 def forward(params, inputs_BxN, lengths_B, cfg: ModelConfig, **kwargs):

@@ -174,8 +174,10 @@ def train_seeds(config, workdir: str, log=print) -> dict:
 
   # Step arguments: state, inputs, targets, lengths, key, pull, noise scale and sets in use
   # per member; the step number shared.
-  step_fn = jax.jit(jax.vmap(train.train_step_fn(cfg, tx, config.dropout,
-                                                 saturation_weight=config.saturation_weight),
+  step_fn = jax.jit(jax.vmap(train.train_step_fn(
+                                 cfg, tx, config.dropout,
+                                 saturation_weight=config.saturation_weight,
+                                 per_example_loss=config.train_lengths == 'all'),
                              in_axes=(0, 0, 0, 0, 0, 0, 0, None, 0)),
                     donate_argnums=0, out_shardings=parallel.replicated(mesh),
                     compiler_options=train.compiler_options())

@@ -169,12 +169,17 @@ def make_optimizer(config) -> optax.GradientTransformationExtraArgs:
       max_consecutive_errors=2**30)
 
 
-def masked_cross_entropy(logits_BxNxV, targets_BxN, lengths_B):
+def masked_cross_entropy(logits_BxNxV, targets_BxN, lengths_B, per_example=False):
   """Mean cross-entropy over the positions inside each example's width (padding included:
-  the model must also learn to write padding after the answer)."""
+  the model must also learn to write padding after the answer). per_example: the mean of
+  each example's own mean, so that every example counts the same whatever its length
+  (config.train_lengths 'all', where Freivalds & Liepins weigh every length bin the same);
+  otherwise every position counts the same."""
   inside = jnp.arange(targets_BxN.shape[1])[None, :] < lengths_B[:, None]
-  ce = optax.softmax_cross_entropy_with_integer_labels(logits_BxNxV, targets_BxN)
-  return jnp.sum(ce * inside) / jnp.maximum(jnp.sum(inside), 1)
+  ce = optax.softmax_cross_entropy_with_integer_labels(logits_BxNxV, targets_BxN) * inside
+  if per_example:
+    return jnp.mean(jnp.sum(ce, axis=1) / jnp.maximum(jnp.sum(inside, axis=1), 1))
+  return jnp.sum(ce) / jnp.maximum(jnp.sum(inside), 1)
 
 
 def strict_seq_error(logits_BxNxV, targets_BxN, lengths_B):
@@ -193,11 +198,13 @@ def compiler_options() -> dict:
 
 
 def train_step_fn(cfg: model.ModelConfig, tx, dropout_rate: float, conv_impl='banded',
-                  saturation_weight: float = 0.0, steps: str = 'own'):
+                  saturation_weight: float = 0.0, steps: str = 'own',
+                  per_example_loss: bool = False):
   """The pure train step (state, batch, key, pull, noise_scale, step[, sets_in_use]) ->
-  (state, metrics). Loss: cross-entropy + pull * pull penalty + saturation_weight *
-  saturation cost ('dcgru'). steps: 'own' (an example gets its own width in steps) or
-  'bucket' (every example gets the batch's width in steps; config.train_steps).
+  (state, metrics). Loss: cross-entropy (`masked_cross_entropy`, per_example_loss as its
+  per_example) + pull * pull penalty + saturation_weight * saturation cost ('dcgru').
+  steps: 'own' (an example gets its own width in steps) or 'bucket' (every example gets the
+  batch's width in steps; config.train_steps).
 
   state = {'params', 'opt_state'}; jit it (train_and_evaluate does, with the state donated;
   seeds.py vmaps it over the seeds first).
@@ -214,7 +221,7 @@ def train_step_fn(cfg: model.ModelConfig, tx, dropout_rate: float, conv_impl='ba
           params, inputs_BxN, lengths_B, cfg, dropout_rate=dropout_rate,
           dropout_key=dropout_key, conv_impl=conv_impl, sets_in_use=sets_in_use,
           steps_B=steps_B)
-      ce = masked_cross_entropy(logits, targets_BxN, lengths_B)
+      ce = masked_cross_entropy(logits, targets_BxN, lengths_B, per_example_loss)
       loss = ce + pull * relaxation.pull_penalty(params) + saturation_weight * cost
       return loss, (ce, logits)
 
@@ -469,7 +476,9 @@ def train_and_evaluate(config, workdir: str, log=print) -> dict:
   # The state stays replicated; the batch arrives split across the mesh (parallel.py).
   step_fn = jax.jit(train_step_fn(cfg, tx, config.dropout,
                                   saturation_weight=config.saturation_weight,
-                                  steps=config.train_steps), donate_argnums=0,
+                                  steps=config.train_steps,
+                                  per_example_loss=config.train_lengths == 'all'),
+                    donate_argnums=0,
                     out_shardings=parallel.replicated(mesh),
                     compiler_options=compiler_options())
   split = functools.partial(parallel.split_batch, mesh=mesh)

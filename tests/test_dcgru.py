@@ -69,6 +69,26 @@ def test_one_cell_against_numpy():
   np.testing.assert_allclose(float(cost), expected_cost, rtol=1e-5, atol=1e-5)
 
 
+def test_input_layer_is_a_hard_tanh_with_its_own_saturation_cost():
+  """Freivalds & Liepins' input layer: s0 = hard tanh of the linear embedding, whose
+  pre-activations beyond 0.9 cost once per step of their example (per position-step)."""
+  params = _params()
+  params = dict(params, in_kernel=params['in_kernel'] * 8.0)  # saturate the input layer
+  for name in ('gates_kernel', 'cand_kernel', 'gates_bias', 'cand_bias'):  # cells cost 0
+    params[name] = jnp.zeros_like(params[name])
+  x, _, _ = _batch(digits=3)  # n = 7
+  lengths = jnp.array([7, 7, 5, 3], jnp.int32)
+  pre = model.embed_linear(params, x)
+  np.testing.assert_allclose(model.embed(params, x, CFG), np.clip(pre, -1, 1))
+  live = np.arange(7)[None, :] < np.asarray(lengths)[:, None]
+  excess = np.maximum(np.abs(np.asarray(pre)) - 0.9, 0).sum(-1)  # [B, N]
+  steps = np.asarray(lengths)
+  expected = (excess * live * steps[:, None]).sum() / (steps * steps).sum()
+  assert expected > 0
+  cost = model.forward_with_saturation(params, x, lengths, CFG)[1]
+  np.testing.assert_allclose(float(cost), expected, rtol=1e-5)
+
+
 def test_conv_banded_vjp_equals_autodiff_of_the_matmul_form():
   x = jax.random.normal(jax.random.key(0), (3, 7, 8))
   w = jax.random.normal(jax.random.key(1), (3 * 8, 5))

@@ -5,6 +5,7 @@ import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
 import pytest
 
 import ngpu_jax
@@ -33,6 +34,22 @@ def test_masked_cross_entropy_ignores_positions_past_length():
   base = train.masked_cross_entropy(logits, targets, lengths)
   changed = logits.at[:, 3:].set(100.0)
   np.testing.assert_allclose(train.masked_cross_entropy(changed, targets, lengths), base)
+
+
+def test_per_example_cross_entropy_weighs_every_example_the_same():
+  """per_example (train_lengths 'all'): the mean of each example's own mean; otherwise every
+  position counts once, so a long example weighs more."""
+  logits = jax.random.normal(jax.random.key(0), (2, 5, 14))
+  targets = jnp.array([[1, 2, 0, 0, 0], [3, 3, 3, 1, 0]])
+  lengths = jnp.array([2, 5])
+  ce = np.asarray(optax.softmax_cross_entropy_with_integer_labels(logits, targets))
+  np.testing.assert_allclose(train.masked_cross_entropy(logits, targets, lengths, True),
+                             (ce[0, :2].mean() + ce[1].mean()) / 2, rtol=1e-6)
+  np.testing.assert_allclose(train.masked_cross_entropy(logits, targets, lengths),
+                             (ce[0, :2].sum() + ce[1].sum()) / 7, rtol=1e-6)
+  same = jnp.array([5, 5])  # equal lengths: both weightings agree
+  np.testing.assert_allclose(train.masked_cross_entropy(logits, targets, same, True),
+                             train.masked_cross_entropy(logits, targets, same), rtol=1e-6)
 
 
 def test_train_step_learns_a_fixed_batch():
