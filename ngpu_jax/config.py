@@ -28,9 +28,12 @@ def base_config() -> ml_collections.ConfigDict:
   c.train_steps = 'own'
   # Lengths in a training batch: 'one' (one length per batch, the curriculum's sampler) or
   # 'all' (every example its own, uniform up to the curriculum's length, padded to the
-  # widest, each example's mean loss counting the same; Freivalds & Liepins train every
-  # length bin in every step and weigh the bins the same).
+  # widest; Freivalds & Liepins train every length in every step).
   c.train_lengths = 'one'
+  # How the cross-entropy averages: False, every position inside an example's width counts
+  # the same (a long example weighs more); True, each example's own mean counts the same
+  # (as Freivalds & Liepins weigh every length bin the same). Equal with train_lengths 'one'.
+  c.loss_per_example = False
   # Beyond the paper: this fraction of training examples (each example by chance) comes from
   # the hard-input families of tasks.HARD_FAMILIES (full carry chains, powers of two, a zero
   # operand, ...) at the batch's length, a family chosen uniformly; two-operand arithmetic
@@ -105,6 +108,7 @@ def base_config() -> ml_collections.ConfigDict:
   c.model.cutoff = 1.2
   c.model.init_scale = 1.8
   c.model.embed_scale = 1.7
+  c.model.hard_input = False  # 'dcgru': Freivalds & Liepins' input layer (model.ModelConfig)
   return c
 
 

@@ -20,8 +20,9 @@ gradient of the 2-D `lax.conv` form was 4-9x slower on XLA:CPU (DESIGN.md);
 Two cells (`ModelConfig.cell`): 'cgru', the paper's, and 'dcgru', the improved cell of
 Freivalds & Liepins 2017 (SPEC.md section 7): hard sigmoid/tanh gates, a diagonal update that
 moves a third of the maps one position left and a third one position right, dropout on the
-candidate, a saturation cost on the pre-activations, and their input layer (the embedding
-through a hard tanh, with its own saturation cost and dropout). 'dcgru' is differentiated by JAX,
+candidate, a saturation cost on the pre-activations, and optionally their input layer
+(`hard_input`: the embedding through a hard tanh, with its own saturation cost and dropout).
+'dcgru' is differentiated by JAX,
 through `conv_banded`'s matmul VJP (no hand-written VJP for the whole recurrence).
 """
 
@@ -56,6 +57,9 @@ class ModelConfig:
   cutoff: float = 1.2  # gate nonlinearity clip(cutoff * sigmoid(x) - (cutoff - 1) / 2, 0, 1)
   init_scale: float = 1.8  # kernels uniform in +-init_scale * sqrt(3 / fan_in)
   embed_scale: float = 1.7  # embedding uniform in +-embed_scale
+  # 'dcgru' only: Freivalds & Liepins' input layer (the symbol's vector through a hard tanh,
+  # with dropout and its own saturation cost) instead of the paper's linear one.
+  hard_input: bool = False
 
   def __post_init__(self):
     if self.cell not in CELLS:
@@ -64,6 +68,8 @@ class ModelConfig:
       value = getattr(self, name)
       if not isinstance(value, int) or value < 1:
         raise ValueError(f'model.{name} must be an integer >= 1, got {value!r}')
+    if self.hard_input and self.cell != 'dcgru':
+      raise ValueError("model.hard_input is the 'dcgru' cell's input layer; set model.cell='dcgru'")
     for name in ('kernel_width', 'kernel_height'):
       value = getattr(self, name)
       if not isinstance(value, int) or value < 1 or value % 2 == 0:
@@ -310,12 +316,12 @@ def embed_linear(params, inputs_BxN):
 
 
 def embed(params, inputs_BxN, cfg: ModelConfig):
-  """s0: `embed_linear` in row 0, through a hard tanh for 'dcgru' (Freivalds & Liepins'
-  input layer: a 1x1 convolution of the one-hot symbols, then hard tanh; here the symbol's
-  vector is tanh(E[i]) @ K + b, the same kind of per-symbol table); other rows zero.
-  [B, N, F]."""
+  """s0: `embed_linear` in row 0, through a hard tanh with `cfg.hard_input` (Freivalds &
+  Liepins' input layer: a 1x1 convolution of the one-hot symbols, then hard tanh; here the
+  symbol's vector is tanh(E[i]) @ K + b, the same kind of per-symbol table); other rows
+  zero. [B, N, F]."""
   e = embed_linear(params, inputs_BxN)
-  if cfg.cell == 'dcgru':
+  if cfg.hard_input:
     e = hard_tanh(e)
   b, n = inputs_BxN.shape
   rest = jnp.zeros((b, n, (cfg.height - 1) * cfg.nmaps), e.dtype)
@@ -579,7 +585,7 @@ def forward_with_saturation(params, inputs_BxN, lengths_B, cfg: ModelConfig, *,
   keep_T = (dropout_masks(dropout_key, 1.0 - dropout_rate, num_steps, *s0.shape)
             if dropout_rate > 0.0 else jnp.zeros((num_steps,), bool))
   input_cost = jnp.zeros((), jnp.float32)
-  if cfg.cell == 'dcgru':
+  if cfg.hard_input:
     # Their input layer: dropout on it, and its saturation cost weighted by the example's
     # step count, as they weight it by the length (one cost per position and step).
     input_cost = saturation(embed_linear(params, inputs_BxN),

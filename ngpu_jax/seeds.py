@@ -177,7 +177,7 @@ def train_seeds(config, workdir: str, log=print) -> dict:
   step_fn = jax.jit(jax.vmap(train.train_step_fn(
                                  cfg, tx, config.dropout,
                                  saturation_weight=config.saturation_weight,
-                                 per_example_loss=config.train_lengths == 'all'),
+                                 per_example_loss=config.loss_per_example),
                              in_axes=(0, 0, 0, 0, 0, 0, 0, None, 0)),
                     donate_argnums=0, out_shardings=parallel.replicated(mesh),
                     compiler_options=train.compiler_options())

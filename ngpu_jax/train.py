@@ -8,6 +8,7 @@ resumed from a checkpoint therefore continues exactly as the uninterrupted one.
 """
 
 import contextlib
+import dataclasses
 import functools
 import json
 import os
@@ -173,7 +174,7 @@ def masked_cross_entropy(logits_BxNxV, targets_BxN, lengths_B, per_example=False
   """Mean cross-entropy over the positions inside each example's width (padding included:
   the model must also learn to write padding after the answer). per_example: the mean of
   each example's own mean, so that every example counts the same whatever its length
-  (config.train_lengths 'all', where Freivalds & Liepins weigh every length bin the same);
+  (config.loss_per_example, as Freivalds & Liepins weigh every length bin the same);
   otherwise every position counts the same."""
   inside = jnp.arange(targets_BxN.shape[1])[None, :] < lengths_B[:, None]
   ce = optax.softmax_cross_entropy_with_integer_labels(logits_BxNxV, targets_BxN) * inside
@@ -332,8 +333,10 @@ def check_matches_workdir(workdir: str, config) -> None:
   if old.task != config.task:
     raise ValueError(f'workdir {workdir} holds a task={old.task!r} run but the config says '
                      f'task={config.task!r}; use another --workdir')
-  for field, value in old.model.items():
-    if config.model.get(field) != value:
+  defaults = dataclasses.asdict(model.ModelConfig())  # fields an older run's file lacks
+  for field in set(old.model) | set(config.model):
+    value = old.model.get(field, defaults.get(field))
+    if config.model.get(field, defaults.get(field)) != value:
       raise ValueError(f'workdir {workdir} holds a model with model.{field}={value!r} but the '
                        f'config says model.{field}={config.model.get(field)!r}; use another '
                        f'--workdir or the same model settings')
@@ -477,7 +480,7 @@ def train_and_evaluate(config, workdir: str, log=print) -> dict:
   step_fn = jax.jit(train_step_fn(cfg, tx, config.dropout,
                                   saturation_weight=config.saturation_weight,
                                   steps=config.train_steps,
-                                  per_example_loss=config.train_lengths == 'all'),
+                                  per_example_loss=config.loss_per_example),
                     donate_argnums=0,
                     out_shardings=parallel.replicated(mesh),
                     compiler_options=compiler_options())

@@ -72,6 +72,7 @@ def test_one_cell_against_numpy():
 def test_input_layer_is_a_hard_tanh_with_its_own_saturation_cost():
   """Freivalds & Liepins' input layer: s0 = hard tanh of the linear embedding, whose
   pre-activations beyond 0.9 cost once per step of their example (per position-step)."""
+  cfg = dataclasses.replace(CFG, hard_input=True)
   params = _params()
   params = dict(params, in_kernel=params['in_kernel'] * 8.0)  # saturate the input layer
   for name in ('gates_kernel', 'cand_kernel', 'gates_bias', 'cand_bias'):  # cells cost 0
@@ -79,14 +80,18 @@ def test_input_layer_is_a_hard_tanh_with_its_own_saturation_cost():
   x, _, _ = _batch(digits=3)  # n = 7
   lengths = jnp.array([7, 7, 5, 3], jnp.int32)
   pre = model.embed_linear(params, x)
-  np.testing.assert_allclose(model.embed(params, x, CFG), np.clip(pre, -1, 1))
+  np.testing.assert_allclose(model.embed(params, x, cfg), np.clip(pre, -1, 1))
+  np.testing.assert_allclose(model.embed(params, x, CFG), pre)  # the paper's, unbounded
   live = np.arange(7)[None, :] < np.asarray(lengths)[:, None]
   excess = np.maximum(np.abs(np.asarray(pre)) - 0.9, 0).sum(-1)  # [B, N]
   steps = np.asarray(lengths)
   expected = (excess * live * steps[:, None]).sum() / (steps * steps).sum()
   assert expected > 0
-  cost = model.forward_with_saturation(params, x, lengths, CFG)[1]
+  cost = model.forward_with_saturation(params, x, lengths, cfg)[1]
   np.testing.assert_allclose(float(cost), expected, rtol=1e-5)
+  assert float(model.forward_with_saturation(params, x, lengths, CFG)[1]) == 0.0
+  with pytest.raises(ValueError, match='hard_input'):
+    model.ModelConfig(hard_input=True)  # the paper's cell has no such layer
 
 
 def test_conv_banded_vjp_equals_autodiff_of_the_matmul_form():
@@ -99,13 +104,15 @@ def test_conv_banded_vjp_equals_autodiff_of_the_matmul_form():
   chex.assert_trees_all_close(vjp(g), ref_vjp(g), atol=1e-4)
 
 
-@pytest.mark.parametrize('height,kernel_height,layers', [(1, 1, 1), (2, 3, 2)])
-def test_forward_saturation_and_gradients_match_reference(height, kernel_height, layers):
+@pytest.mark.parametrize('height,kernel_height,layers,hard_input',
+                         [(1, 1, 1, True), (2, 3, 2, False)])
+def test_forward_saturation_and_gradients_match_reference(height, kernel_height, layers,
+                                                          hard_input):
   """The banded form (conv VJP by matmuls) and autodiff of the 2-D lax.conv form agree on
   outputs, saturation cost and every gradient (fp32; 1e-5 absolute and 1e-4 relative), with
   mixed lengths, dropout, 2 relaxed sets and a loss that includes the cost."""
   cfg = model.ModelConfig(cell='dcgru', nmaps=9, height=height, kernel_height=kernel_height,
-                          layers=layers, relax_sets=2, init_scale=1.5)
+                          layers=layers, relax_sets=2, init_scale=1.5, hard_input=hard_input)
   params = _params(cfg)
   x, _, _ = _batch(digits=4, batch=5)  # n = 9
   lengths = jnp.array([9, 7, 3, 9, 1], jnp.int32)

@@ -164,6 +164,23 @@ def test_config_must_match_workdir(tmp_path):
     train.train_and_evaluate(tiny_config(task='bmul'), str(tmp_path))
 
 
+def test_workdir_of_an_older_run_without_a_newer_model_field(tmp_path):
+  """A run saved before a model field existed had that field's default: resuming with the
+  default is the same model, with another value it is refused."""
+  config = tiny_config()
+  del config.model['hard_input']  # as config.json was written before the field
+  train.save_config(str(tmp_path), config)
+  train.check_matches_workdir(str(tmp_path), tiny_config())
+  changed = tiny_config(**{'model.cell': 'dcgru', 'model.hard_input': True})
+  with pytest.raises(ValueError, match='model.(cell|hard_input)'):
+    train.check_matches_workdir(str(tmp_path), changed)
+  older = dict(json.load(open(tmp_path / 'config.json')))
+  older['model'] = dict(older['model'], cell='dcgru')
+  json.dump(older, open(tmp_path / 'config.json', 'w'))
+  with pytest.raises(ValueError, match='model.hard_input=False.*True'):
+    train.check_matches_workdir(str(tmp_path), changed)
+
+
 @pytest.mark.parametrize('overrides,message', [
     ({'task': 'nope'}, 'unknown task'),
     ({'max_train_digits': 0}, 'digits must be >= 1'),
