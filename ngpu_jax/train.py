@@ -334,11 +334,11 @@ def check_matches_workdir(workdir: str, config) -> None:
     raise ValueError(f'workdir {workdir} holds a task={old.task!r} run but the config says '
                      f'task={config.task!r}; use another --workdir')
   defaults = dataclasses.asdict(model.ModelConfig())  # fields an older run's file lacks
-  for field in set(old.model) | set(config.model):
-    value = old.model.get(field, defaults.get(field))
-    if config.model.get(field, defaults.get(field)) != value:
+  for field in sorted(set(old.model) | set(config.model)):
+    value, wanted = (c.model.get(field, defaults.get(field)) for c in (old, config))
+    if wanted != value:
       raise ValueError(f'workdir {workdir} holds a model with model.{field}={value!r} but the '
-                       f'config says model.{field}={config.model.get(field)!r}; use another '
+                       f'config says model.{field}={wanted!r}; use another '
                        f'--workdir or the same model settings')
 
 

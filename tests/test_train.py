@@ -172,7 +172,7 @@ def test_workdir_of_an_older_run_without_a_newer_model_field(tmp_path):
   train.save_config(str(tmp_path), config)
   train.check_matches_workdir(str(tmp_path), tiny_config())
   changed = tiny_config(**{'model.cell': 'dcgru', 'model.hard_input': True})
-  with pytest.raises(ValueError, match='model.(cell|hard_input)'):
+  with pytest.raises(ValueError, match="model.cell='cgru'"):
     train.check_matches_workdir(str(tmp_path), changed)
   older = dict(json.load(open(tmp_path / 'config.json')))
   older['model'] = dict(older['model'], cell='dcgru')
