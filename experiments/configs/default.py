@@ -26,7 +26,10 @@ decimals before: a rounding-sized difference between the two machines' CPUs, gro
 training (experiments/logs/2026-12-03_cpu_default_80250fb.log). A fresh clone of 5cbdfe8
 (the batch in two halves, so the gradients are summed in another order), 2026-12-04: 132 s
 of training, 163 s with the install; 6 digits; 0% / 99.2% / 100% (its losses first differ
-from 80250fb's at step 450; experiments/logs/2026-12-04_cpu_default_5cbdfe8.log).
+from 80250fb's at step 450; experiments/logs/2026-12-04_cpu_default_5cbdfe8.log). The same
+training code later that day on this machine at half speed (code 455bbdf, the development
+venv): 219 s of training; 6 digits; 2.1% (lenient 2.1%) / 99.2% / 100%; its log first
+differs from 5cbdfe8's at step 300 and equals cf5adb8's on that machine: the machine again.
 """
 
 from ngpu_jax.config import base_config
