@@ -10,7 +10,8 @@ this config and then at lower learning rates (experiments/branch_run.py), no see
 H200, 2026-11-28, 52,404 steps in 8.4 minutes, then 5,700 at 1e-4) 23%, seed 2 3.9% of 128.
 Seed 2 trained on from step 63,000 with --config.max_train_digits=40 (beyond the paper) and
 from 73,500 at learning rate 2e-5: steps 69,000, 69,500, 70,500, 71,000, 72,000 and 76,000
-exact on 512 at 200 bits, 72,000 and 76,000 2 and 3 of 64 wrong at 2000 bits, but every
+exact on 512 at 200 bits, 72,000 and 76,000 2 and 3 of 64 wrong at 2000 bits (on an H200,
+2026-12-04: 30 and 106 of 1024, 2.9% and 10.4%), but every
 checkpoint screened from 67,000 to 81,000 at least 1 of 512 wrong at 20 bits; not shipped. Workdirs kept in
 experiments/runs/2026-12-03_cpu_bmul_s2_len40 and experiments/runs/2026-12-04_cpu_bmul_s2_lr2.
 Runs past 60,000 steps need --config.num_train_steps.
