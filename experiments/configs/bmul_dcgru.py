@@ -9,7 +9,9 @@ Measured (2-core CPU, seed 0, 2026-11-27, code d23781c, --config.train_minutes=3
 at step 9,111 (34 min) without learning: 28.9% sequence errors at 5 digits, 100% at 20.
 On their form of the task (--config.task=bmul_full, the product's high zeros written out)
 with --config.train_lengths=all --config.train_steps=own (2026-12-04, code aa05f50): 7%
-wrong at 20 bits and 7.8% at 40 after 7,000 steps (60 min), 100% at 200.
+wrong at 20 bits and 7.8% at 40 after 7,000 steps (60 min), 100% at 200. The paper's bmul
+with the same two flags (2026-12-04, code ee3eaa8, --config.train_minutes=95): 1.2% wrong at
+20 bits and 0.8% at 40 after 13,050 steps (95 min), 15.6% at 50, 100% at 100 and 200.
 experiments/RESULTS.md (DCGRU section).
 """
 
