@@ -11,6 +11,9 @@ stalled at 4 digits of the curriculum, where badd has all 20 by about 11,000 ste
 with `--config.model.nmaps=48` (65 minutes, 13,300 steps; 100% wrong at 20 bits after) and
 with `--config.train_lengths=all` (28 minutes, 28,408 steps) stalled there too. The m = 24
 and 48 models get the top few answer positions right at every length and guess the rest.
+The improved cell with the curriculum learned it to 20 digits (dadd_dcgru.py with
+--config.task=badd3, seed 0, 2026-12-04: 0.59% wrong at 20 digits after 30 minutes, 97.7% at
+25, 100% at 200).
 """
 
 from ngpu_jax.config import base_config
