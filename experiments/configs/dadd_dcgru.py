@@ -10,7 +10,7 @@ up to the curriculum's length) and each example run for its own width in steps
 not use.
 Measured (2-core CPU, seed 0, 2026-12-04, code f1ffa84 with this file): 20 digits reached at
 step 2,800 (255 s of training), training sequence error below 1% at step 4,000 (728 s);
-SIGTERM at step 5,170 (1,175 s): at step 5,000, 45% wrong at 25 digits (64 examples), 100% at
+SIGTERM at step 5,170 (1,181 s): at step 5,000, 45% wrong at 25 digits (64 examples), 100% at
 40 and 100; continued unchanged to step 6,850 (30 min): 0% wrong at 20 digits (512
 examples), 70% at 25, 100% at 30. Without the curriculum (--config.curriculum_start=20) it did not learn: training
 sequence error never below 94% in 3,290 steps (21 min). With --config.task=badd3: 0.59% wrong
