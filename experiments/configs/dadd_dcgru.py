@@ -12,7 +12,9 @@ Measured (2-core CPU, seed 0, 2026-12-04, code f1ffa84 with this file): 20 digit
 step 2,800 (255 s of training), training sequence error below 1% at step 4,000 (728 s);
 SIGTERM at step 5,170 (1,181 s): at step 5,000, 45% wrong at 25 digits (64 examples), 100% at
 40 and 100; continued unchanged to step 6,850 (30 min): 0% wrong at 20 digits (512
-examples), 70% at 25, 100% at 30. Without the curriculum (--config.curriculum_start=20) it did not learn: training
+examples), 70% at 25, 100% at 30. Seed 1 (--config.seed=1, 2026-12-04, code 321913e):
+20 digits at step 2,900, after 30 min 0% wrong at 20 digits, 48% at 25, 100% at 30 and
+200. Without the curriculum (--config.curriculum_start=20) it did not learn: training
 sequence error never below 94% in 3,290 steps (21 min). With --config.task=badd3: 0.59% wrong
 at 20 digits after 30 min, 97.7% at 25; with --config.task=dmul: 3 digits in 20,000 steps,
 100% wrong at 5. experiments/RESULTS.md (dadd, dmul and three-operand addition sections).
