@@ -12,8 +12,9 @@ every step: --config.train_lengths=all), the embedding is the paper's linear one
 --config.model.hard_input=True), each position's loss counts the same (they weigh the
 lengths the same: --config.loss_per_example=True), no gradient noise.
 Measured (2-core CPU, seed 0, 2026-11-27, code d23781c): 20,000 steps in 30 min of training;
-strict sequence error 0% at 20 and 25 bits, 100% at 200 and 2000 (it does not generalise;
-with --config.train_lengths=all also not; 2026-12-04, code cf5adb8, with
+strict sequence error 0% at 20 and 25 bits, 100% at 200 and 2000; seed 1 (2026-12-05,
+code 321913e, 17,800 steps in 30 min): 0% at 20 and 25 bits, 100% at 30 and 200 (it does
+not generalise; with --config.train_lengths=all also not; 2026-12-04, code cf5adb8, with
 --config.train_lengths=all --config.train_steps=own, 7,800 steps in 25 min: 0% at 20 bits,
 91.2% at 25, 100% at 30 and 200). Every run: experiments/RESULTS.md (DCGRU section).
 """
