@@ -56,8 +56,10 @@ def base_config() -> ml_collections.ConfigDict:
   c.keep_checkpoint_every = 0
 
   # Optimisation.
-  # 'adam' (the paper's) or 'adamax' (Freivalds & Liepins: AdaMax, b1 0.9, eps 1e-8, b2
-  # rising from 0.99 as 1 - max(0.0005, 0.01 * 0.5**(step / 2000))).
+  # 'adam' (the paper's), 'adamax' (optax's AdaMax with Freivalds & Liepins' settings: b1
+  # 0.9, eps 1e-8, b2 rising from 0.99 as 1 - max(0.0005, 0.01 * 0.5**(step / 2000))) or
+  # 'adamax_fl' (their own AdaMax, the same settings: each gradient entry clipped to 1.2x its
+  # running maximum + 1e-4, no bias correction; train.adamax_clipped).
   c.optimizer = 'adam'
   c.learning_rate = 1e-3
   c.adam_eps = 1e-4  # Adam's epsilon ('adam' only)

@@ -16,6 +16,7 @@ import signal
 import threading
 import time
 import types
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -26,6 +27,7 @@ import optax
 from ngpu_jax import (checkpoint, curriculum, evaluate, metrics, model, parallel, relaxation,
                       tasks)
 
+OPTIMIZERS = ('adam', 'adamax', 'adamax_fl')
 CURRICULUM_STREAM = 2  # seeds the curriculum's check batches: default_rng([seed, 2, step])
 
 
@@ -76,8 +78,8 @@ def check_config(config) -> tasks.Task:
                      f'({config.checkpoint_every}), got {keep!r}')
   if not 0.0 <= config.dropout < 1.0:
     raise ValueError(f'dropout must be in [0, 1), got {config.dropout}')
-  if config.optimizer not in ('adam', 'adamax'):
-    raise ValueError(f"optimizer must be 'adam' or 'adamax', got {config.optimizer!r}")
+  if config.optimizer not in OPTIMIZERS:
+    raise ValueError(f'optimizer must be one of {OPTIMIZERS}, got {config.optimizer!r}')
   if config.train_lengths not in ('one', 'all'):
     raise ValueError(f"train_lengths must be 'one' or 'all', got {config.train_lengths!r}")
   if not 0 <= config.train_hard_fraction <= 1:
@@ -149,11 +151,43 @@ def adamax_b2(step):
   return 1.0 - jnp.maximum(0.0005, 0.01 * 0.5**(step / 2000.0))
 
 
+class AdamaxClippedState(NamedTuple):
+  mu: optax.Updates  # first moment
+  nu: optax.Updates  # running infinity norm
+
+
+def adamax_clipped(learning_rate, b1, b2, eps, clip_multiplier=1.2, clip_epsilon=1e-4):
+  """Freivalds & Liepins' AdaMax (their adamax.py, `optimizer='adamax_fl'`): each gradient
+  entry is first clipped to +-(clip_multiplier * nu + clip_epsilon), nu the entry's running
+  infinity norm before the step, so one outlier cannot blow up nu or the step (nu grows at
+  most 1.2x a step, and the first steps are small: nu starts at 0); and no bias correction
+  (optax.adamax divides the first moment by 1 - b1^t)."""
+
+  def init_fn(params):
+    return AdamaxClippedState(mu=jax.tree.map(jnp.zeros_like, params),
+                              nu=jax.tree.map(jnp.zeros_like, params))
+
+  def update_fn(updates, state, params=None):
+    del params
+
+    def clip(g, nu):
+      bound = clip_multiplier * nu + clip_epsilon
+      return jnp.clip(g, -bound, bound)
+
+    clipped = jax.tree.map(clip, updates, state.nu)
+    mu = jax.tree.map(lambda m, g: b1 * m + (1.0 - b1) * g, state.mu, clipped)
+    nu = jax.tree.map(lambda n, g: jnp.maximum(b2 * n, jnp.abs(g)), state.nu, clipped)
+    steps = jax.tree.map(lambda m, n: -learning_rate * m / (n + eps), mu, nu)
+    return steps, AdamaxClippedState(mu=mu, nu=nu)
+
+  return optax.GradientTransformation(init_fn, update_fn)
+
+
 def make_optimizer(config) -> optax.GradientTransformationExtraArgs:
-  """clip by global norm -> gradient noise -> Adam or AdaMax (`config.optimizer`; learning
-  rate kept in the state, so the decay on stalls is checkpointed with it); a step whose
-  gradients are not finite changes nothing (optax.apply_if_finite, never giving up) and is
-  counted in the state.
+  """clip by global norm -> gradient noise -> Adam, AdaMax or Freivalds & Liepins' AdaMax
+  (`config.optimizer`; learning rate kept in the state, so the decay on stalls is
+  checkpointed with it); a step whose gradients are not finite changes nothing
+  (optax.apply_if_finite, never giving up) and is counted in the state.
 
   With grad_noise_scale 0 the noise stage is `optax.identity()`, which has the same (empty)
   state: drawing zero-scaled noise cost seconds of compile time per bucket on XLA:CPU.
@@ -165,6 +199,9 @@ def make_optimizer(config) -> optax.GradientTransformationExtraArgs:
           optax.inject_hyperparams(optax.adamax)(learning_rate=config.learning_rate, b1=0.9,
                                                  b2=adamax_b2, eps=1e-8)
           if config.optimizer == 'adamax' else
+          optax.inject_hyperparams(adamax_clipped)(learning_rate=config.learning_rate,
+                                                   b1=0.9, b2=adamax_b2, eps=1e-8)
+          if config.optimizer == 'adamax_fl' else
           optax.inject_hyperparams(optax.adam)(learning_rate=config.learning_rate,
                                                eps=config.adam_eps)),
       max_consecutive_errors=2**30)

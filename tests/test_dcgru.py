@@ -186,6 +186,35 @@ def test_adamax_optimizer_and_its_b2_schedule():
   assert float(train.adamax_b2(20000)) == pytest.approx(0.9995)
 
 
+def test_their_adamax_against_their_update_rule():
+  """`adamax_fl` against Freivalds & Liepins' adamax.py written out in numpy: the clip to
+  1.2 x the running maximum + 1e-4 (here it bites on the first step and on a spike), no bias
+  correction, the b2 schedule and the learning rate set in the state."""
+  config = config_lib.base_config()
+  config.optimizer = 'adamax_fl'
+  config.learning_rate = 0.01
+  config.grad_clip = 100.0  # no global-norm clip before it
+  tx = train.make_optimizer(config)
+  params = {'w': jnp.zeros((5,), jnp.float32)}
+  state = train.set_learning_rate(tx.init(params), 0.005)
+  grads = [np.array([0.3, -0.2, 1e-5, 0.0, -1.0], np.float32),
+           np.array([0.2, -0.1, 2e-5, 0.5, -0.5], np.float32),
+           np.array([50.0, -0.1, -3e-5, 0.4, -0.5], np.float32)]  # a spike in entry 0
+  mu, nu = np.zeros(5), np.zeros(5)
+  for step, g in enumerate(grads):
+    updates, state = tx.update({'w': jnp.asarray(g)}, state, params, noise_std=0.0,
+                               noise_key=jax.random.key(0))
+    b2 = 1.0 - max(0.0005, 0.01 * 0.5**(step / 2000))
+    bound = nu * 1.2 + 1e-4
+    g = np.clip(g, -bound, bound)
+    mu = 0.9 * mu + 0.1 * g
+    nu = np.maximum(b2 * nu, np.abs(g))
+    np.testing.assert_allclose(np.asarray(updates['w']), -0.005 * mu / (nu + 1e-8),
+                               rtol=1e-5, atol=1e-9)
+  # The spike moved entry 0 no further than a steady gradient would have.
+  assert abs(float(updates['w'][0])) < 0.005
+
+
 @pytest.mark.parametrize('fields,match', [
     ({'optimizer': 'sgd'}, 'optimizer'),
     ({'saturation_weight': -1.0}, 'saturation_weight'),
