@@ -18,8 +18,8 @@ strict sequence error 0% at 20 and 25 bits, 100% at 200 and 2000; seed 1 (2026-1
 code 321913e, 17,800 steps in 30 min): 0% at 20 and 25 bits, 100% at 30 and 200 (it does
 not generalise; with --config.train_lengths=all also not; 2026-12-04, code cf5adb8, with
 --config.train_lengths=all --config.train_steps=own, 7,800 steps in 25 min: 0% at 20 bits,
-91.2% at 25, 100% at 30 and 200; 2026-12-05: that with --config.batch_size=288, 3,055 steps
-in 67 min, 29.5% at 25 and 99.8% at 30; this config with --config.optimizer=adamax_fl, code
+91.2% at 25, 100% at 30 and 200; 2026-12-05: that with --config.batch_size=288, 4,050 steps
+in 90 min, 38.1% at 25 and 100% at 30; this config with --config.optimizer=adamax_fl, code
 7c50df6, 18,550 steps in 32 min, 0% at 20, 87.5% at 25, 99.8% at 30). Every run:
 experiments/RESULTS.md (DCGRU section).
 """
