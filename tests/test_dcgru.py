@@ -211,8 +211,7 @@ def test_their_adamax_against_their_update_rule():
     nu = np.maximum(b2 * nu, np.abs(g))
     np.testing.assert_allclose(np.asarray(updates['w']), -0.005 * mu / (nu + 1e-8),
                                rtol=1e-5, atol=1e-9)
-  # The spike moved entry 0 no further than a steady gradient would have.
-  assert abs(float(updates['w'][0])) < 0.005
+  assert nu[0] < 1.0  # the reference itself clipped the spike (an unclipped rule: nu = 50)
 
 
 @pytest.mark.parametrize('fields,match', [
