@@ -70,8 +70,12 @@ def base_config() -> ml_collections.ConfigDict:
   c.grad_noise_scale = 0.0  # gradient noise variance = scale * train seq error / sqrt(step)
   c.dropout = 0.1  # on the state every step ('cgru'), on every candidate ('dcgru')
   # Weight of the DCGRU's saturation cost (model.cell 'dcgru'; Freivalds & Liepins start at
-  # 1e-3 and adapt it to the loss, here it is constant).
+  # 1e-3 and adapt it to the loss: adapt_saturation_weight).
   c.saturation_weight = 0.0
+  # True: as Freivalds & Liepins, every lr_decay_every steps the weight becomes lr x the
+  # window's mean loss / its mean saturation cost, at most saturation_weight (their start
+  # and cap, 1e-3), so the weighted cost stays about lr times the loss. 'dcgru' only.
+  c.adapt_saturation_weight = False
   # Updates with NaN/inf gradients are skipped (and counted); when the last
   # `max_nonfinite_steps` of a log interval were all skipped, the newest checkpoint is
   # restored with the learning rate x `nonfinite_lr_factor`, at most `max_nonfinite_restores`

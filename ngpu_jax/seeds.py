@@ -212,7 +212,7 @@ def train_seeds(config, workdir: str, log=print) -> dict:
                    np.float32),
           noise_scales, step,
           np.array([1 if done else cfg.relax_sets for done in merged], np.int32))
-      sums = step_metrics if sums is None else jax.tree.map(jnp.add, sums, step_metrics)
+      sums = train.add_metrics(sums, step_metrics)
       progress = {**progress, 'step': step + 1}
       if (step + 1) % config.curriculum_every:
         if step + 1 == config.num_train_steps or stop.signum:  # stopping inside an interval

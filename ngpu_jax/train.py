@@ -99,6 +99,13 @@ def check_config(config) -> tasks.Task:
                      "many-seeds program share one width")
   if config.saturation_weight < 0:
     raise ValueError(f'saturation_weight must be >= 0, got {config.saturation_weight}')
+  if config.get('adapt_saturation_weight', False) and not (config.model.cell == 'dcgru'
+                                             and config.saturation_weight > 0
+                                             and num_seeds == 1):
+    raise ValueError("adapt_saturation_weight needs model.cell='dcgru', saturation_weight > 0 "
+                     '(its start and cap) and one seed (num_seeds 1), got cell '
+                     f'{config.model.cell!r}, saturation_weight {config.saturation_weight}, '
+                     f'num_seeds {num_seeds}')
   if not 0 < config.learning_rate < float('inf'):
     raise ValueError(f'learning_rate must be a positive number, got {config.learning_rate}')
   if int(config.max_nonfinite_steps) < 1 or int(config.max_nonfinite_restores) < 0:
@@ -238,9 +245,11 @@ def compiler_options() -> dict:
 def train_step_fn(cfg: model.ModelConfig, tx, dropout_rate: float, conv_impl='banded',
                   saturation_weight: float = 0.0, steps: str = 'own',
                   per_example_loss: bool = False):
-  """The pure train step (state, batch, key, pull, noise_scale, step[, sets_in_use]) ->
+  """The pure train step (state, batch, key, pull, noise_scale, step[, sets_in_use,
+  adapted_saturation_weight]) ->
   (state, metrics). Loss: cross-entropy (`masked_cross_entropy`, per_example_loss as its
-  per_example) + pull * pull penalty + saturation_weight * saturation cost ('dcgru').
+  per_example) + pull * pull penalty + saturation_weight * saturation cost ('dcgru'; a
+  step given adapted_saturation_weight uses that instead: config.adapt_saturation_weight).
   steps: 'own' (an example gets its own width in steps) or 'bucket' (every example gets the
   batch's width in steps; config.train_steps).
 
@@ -249,8 +258,10 @@ def train_step_fn(cfg: model.ModelConfig, tx, dropout_rate: float, conv_impl='ba
   """
 
   def step_fn(state, inputs_BxN, targets_BxN, lengths_B, key, pull, noise_scale, step,
-              sets_in_use=None):
+              sets_in_use=None, adapted_saturation_weight=None):
     dropout_key, noise_key = jax.random.split(key)
+    sat_weight = (saturation_weight if adapted_saturation_weight is None
+                  else adapted_saturation_weight)
     steps_B = (None if steps == 'own' else
                jnp.full_like(lengths_B, inputs_BxN.shape[1] * cfg.steps_per_symbol))
 
@@ -260,10 +271,10 @@ def train_step_fn(cfg: model.ModelConfig, tx, dropout_rate: float, conv_impl='ba
           dropout_key=dropout_key, conv_impl=conv_impl, sets_in_use=sets_in_use,
           steps_B=steps_B)
       ce = masked_cross_entropy(logits, targets_BxN, lengths_B, per_example_loss)
-      loss = ce + pull * relaxation.pull_penalty(params) + saturation_weight * cost
-      return loss, (ce, logits)
+      loss = ce + pull * relaxation.pull_penalty(params) + sat_weight * cost
+      return loss, (ce, cost, logits)
 
-    (_, (ce, logits)), grads = jax.value_and_grad(loss_fn, has_aux=True)(state['params'])
+    (_, (ce, cost, logits)), grads = jax.value_and_grad(loss_fn, has_aux=True)(state['params'])
     seq_error = strict_seq_error(logits, targets_BxN, lengths_B)
     # The paper's gradient noise: variance noise_scale * seq_error / sqrt(step).
     noise_std = jnp.sqrt(noise_scale * seq_error / jnp.sqrt(step + 1.0))
@@ -273,6 +284,8 @@ def train_step_fn(cfg: model.ModelConfig, tx, dropout_rate: float, conv_impl='ba
     # Metrics of a skipped (non-finite) step count as 0 in the interval's sums.
     finite = opt_state.last_finite
     metrics = {'loss': ce, 'seq_error': seq_error, 'grad_norm': optax.tree_utils.tree_norm(grads)}
+    if cfg.cell == 'dcgru':
+      metrics['saturation'] = cost  # unweighted, for config.adapt_saturation_weight
     metrics = {k: jnp.where(finite, v, 0.0) for k, v in metrics.items()}
     metrics['finite_steps'] = finite.astype(jnp.float32)
     return {'params': params, 'opt_state': opt_state}, metrics
@@ -331,6 +344,34 @@ def decay_on_stall(config, progress: dict, loss: float, step: int):
     return interval_losses, window_losses, False
   window_losses = (window_losses + [float(np.mean(interval_losses))])[-4:]
   return [], window_losses, len(window_losses) == 4 and window_losses[-1] > max(window_losses[:-1])
+
+
+def adapt_saturation_weight(config, progress: dict, loss: float, saturation: float,
+                            lr: float, step: int):
+  """Freivalds & Liepins' saturation weight (config.adapt_saturation_weight): at the end of
+  each lr_decay_every window (their 200 steps) it becomes lr x the window's mean loss / its
+  mean saturation cost, at most config.saturation_weight (their start and cap, 1e-3) and at
+  least 1e-20, so that the weighted cost stays about lr times the loss. Called before the
+  window's learning-rate decay, as they do.
+
+  Returns (the interval saturation costs of the window so far, the weight) after an interval
+  ending at `step` with mean loss `loss` and mean unweighted cost `saturation`.
+  """
+  costs = progress.get('interval_saturation', []) + [saturation]
+  weight = progress.get('saturation_weight', config.saturation_weight)
+  if step % config.lr_decay_every:
+    return costs, weight
+  window_loss = float(np.mean(progress['interval_losses'] + [loss]))
+  weight = lr * window_loss / max(float(np.mean(costs)), 1e-30)
+  return [], float(min(max(weight, 1e-20), config.saturation_weight))
+
+
+def add_metrics(sums, step_metrics: dict) -> dict:
+  """The interval's metric sums with one more step's; a metric that a checkpoint taken
+  inside the interval by older code did not sum starts from this step."""
+  if sums is None:
+    return step_metrics
+  return {k: v + sums[k] if k in sums else v for k, v in step_metrics.items()}
 
 
 def learning_rate(opt_state) -> float:
@@ -540,12 +581,14 @@ def train_and_evaluate(config, workdir: str, log=print) -> dict:
       width = bucket(n, n_max, config.bucket_step)
       pad = ((0, 0), (0, width - n))
       pull = pull_of(cur_state['advances'])
+      extra_args = ((None, np.float32(progress.get('saturation_weight', config.saturation_weight)))
+                 if config.get('adapt_saturation_weight', False) else ())
       state, step_metrics = step_fn(state, split(np.pad(inputs, pad)),
                                     split(np.pad(targets, pad)),
                                     split(lengths),
                                     jax.random.fold_in(base_key, step), pull,
-                                    config.grad_noise_scale, step)
-      sums = step_metrics if sums is None else jax.tree.map(jnp.add, sums, step_metrics)
+                                    config.grad_noise_scale, step, *extra_args)
+      sums = add_metrics(sums, step_metrics)
       progress = {**progress, 'step': step + 1}
       if (step + 1) % config.curriculum_every:
         if step + 1 == config.num_train_steps or stop.signum:  # stopping inside an interval
@@ -596,9 +639,14 @@ def train_and_evaluate(config, workdir: str, log=print) -> dict:
                  'opt_state': relaxation.merge(state['opt_state'])}
         new_cur = {**new_cur, 'merged': True}
         merged_now = True
+      lr = learning_rate(state['opt_state'])
+      adapted = {}
+      if config.get('adapt_saturation_weight', False):
+        costs, weight = adapt_saturation_weight(config, progress, means['loss'],
+                                                means['saturation'], lr, step + 1)
+        adapted = {'interval_saturation': costs, 'saturation_weight': weight}
       interval_losses, window_losses, decay = decay_on_stall(config, progress, means['loss'],
                                                              step + 1)
-      lr = learning_rate(state['opt_state'])
       if decay:
         lr = max(lr * config.lr_decay, config.min_learning_rate)
         state = {**state, 'opt_state': set_learning_rate(state['opt_state'], lr)}
@@ -606,7 +654,8 @@ def train_and_evaluate(config, workdir: str, log=print) -> dict:
         state = parallel.replicate(state, mesh)  # what changed outside the step, on the mesh
       now = time.time()
       rate = steps_done / max(now - interval_start, 1e-9)
-      progress = {**progress, 'curriculum': new_cur, 'interval_losses': interval_losses,
+      progress = {**progress, **adapted, 'curriculum': new_cur,
+                  'interval_losses': interval_losses,
                   'window_losses': window_losses, 'interval_step': step + 1,
                   'interval_sums': None,
                   'wall_s': progress['wall_s'] + now - interval_start}
@@ -618,6 +667,10 @@ def train_and_evaluate(config, workdir: str, log=print) -> dict:
                 'steps_per_s': rate, 'wall_s': progress['wall_s'],
                 'time_left_s': (config.num_train_steps - step - 1) / rate,
                 'advanced': advanced, 'merged_now': merged_now}
+      if 'saturation' in means:
+        record['saturation'] = means['saturation']
+      if adapted:
+        record['saturation_weight'] = adapted['saturation_weight']
       writer.write(record)
       log(_log_line(record))
       if save_at_interval_end(ckpts, config, state, progress, stop, log):

@@ -3,6 +3,8 @@ adds to training: AdaMax, a learning-rate floor, examples run for their bucket's
 
 import dataclasses
 
+import json
+
 import chex
 import jax
 import jax.numpy as jnp
@@ -11,6 +13,7 @@ import pytest
 
 from ngpu_jax import config as config_lib
 from ngpu_jax import model, tasks, train
+from conftest import tiny_config
 
 CFG = model.ModelConfig(cell='dcgru', nmaps=9, height=1, kernel_height=1, layers=1,
                         relax_sets=1, init_scale=1.0)
@@ -218,7 +221,8 @@ def test_their_adamax_against_their_update_rule():
     ({'optimizer': 'sgd'}, 'optimizer'),
     ({'saturation_weight': -1.0}, 'saturation_weight'),
     ({'train_steps': 'all'}, 'train_steps'),
-    ({'train_steps': 'bucket', 'num_seeds': 2}, 'one seed')])
+    ({'train_steps': 'bucket', 'num_seeds': 2}, 'one seed'),
+    ({'adapt_saturation_weight': True}, "needs model.cell='dcgru'")])
 def test_bad_training_fields(fields, match):
   config = config_lib.base_config()
   config.update(fields)
@@ -254,3 +258,59 @@ def test_bucket_steps_in_the_train_step():
   logits = model.forward(params, x, lengths, CFG, steps_B=jnp.full((4,), 8, jnp.int32))
   assert float(bucket) == pytest.approx(float(train.masked_cross_entropy(logits, y, lengths)),
                                         rel=1e-6)
+
+
+def test_adapted_saturation_weight_follows_their_rule():
+  """Inside a window the weight stays and the interval's cost is kept; at the window's end
+  it becomes lr x mean loss / mean cost (their set_saturation_weight), within [1e-20, cap]."""
+  config = config_lib.base_config()
+  config.update({'saturation_weight': 1e-3, 'lr_decay_every': 100})
+  progress = {'interval_losses': [0.4], 'saturation_weight': 5e-4}
+  assert train.adapt_saturation_weight(config, progress, 0.2, 3.0, 0.01, 50) == ([3.0], 5e-4)
+  progress['interval_saturation'] = [3.0]
+  costs, weight = train.adapt_saturation_weight(config, progress, 0.2, 1.0, 0.001, 100)
+  assert costs == [] and weight == pytest.approx(0.001 * 0.3 / 2.0)
+  assert train.adapt_saturation_weight(config, progress, 0.2, 1e-9, 0.01, 100)[1] == 1e-3
+  no_loss = {**progress, 'interval_losses': [0.0]}
+  assert train.adapt_saturation_weight(config, no_loss, 0.0, 1.0, 0.01, 100)[1] == 1e-20
+
+
+def _adapting_config(**overrides):
+  c = tiny_config(**{'model.cell': 'dcgru', 'model.height': 1, 'model.kernel_height': 1,
+                     'model.layers': 1, 'model.relax_sets': 1, 'model.init_scale': 3.0,
+                     'optimizer': 'adamax', 'learning_rate': 0.01, 'lr_decay': 1.0,
+                     'curriculum_start': 3, 'lr_decay_every': 20, 'num_train_steps': 40,
+                     'saturation_weight': 1.0, 'adapt_saturation_weight': True})
+  c.update(overrides)
+  return c
+
+
+def test_adapting_run_applies_the_rule_and_resumes_exactly(tmp_path):
+  """A run with adapt_saturation_weight logs the weight, which changes at each window's end
+  by the rule on the logged interval means; the adapted weight is the one trained with (the
+  run departs from a constant-weight run after the first window); stopping inside an
+  interval and resuming gives the same metrics and parameters."""
+  config = _adapting_config()
+  train.train_and_evaluate(config, str(tmp_path / 'once'), log=lambda s: None)
+  lines = [json.loads(l) for l in open(tmp_path / 'once' / 'metrics.jsonl')]
+  assert [l['step'] for l in lines] == [10, 20, 30, 40]
+  assert lines[0]['saturation_weight'] == 1.0 and lines[0]['saturation'] > 0
+  expected = (lines[0]['learning_rate'] * (lines[0]['loss'] + lines[1]['loss'])
+              / (lines[0]['saturation'] + lines[1]['saturation']))
+  assert expected < 0.1  # the rule, not the cap, sets it
+  assert lines[1]['saturation_weight'] == pytest.approx(expected, rel=1e-5)
+  assert lines[2]['saturation_weight'] == lines[1]['saturation_weight']
+
+  constant = _adapting_config(adapt_saturation_weight=False)
+  train.train_and_evaluate(constant, str(tmp_path / 'constant'), log=lambda s: None)
+  fixed = [json.loads(l) for l in open(tmp_path / 'constant' / 'metrics.jsonl')]
+  assert [l['loss'] for l in fixed[:2]] == [l['loss'] for l in lines[:2]]
+  assert fixed[2]['loss'] != lines[2]['loss']
+
+  config.num_train_steps = 23
+  train.train_and_evaluate(config, str(tmp_path / 'twice'), log=lambda s: None)
+  config.num_train_steps = 40
+  train.train_and_evaluate(config, str(tmp_path / 'twice'), log=lambda s: None)
+  resumed = [json.loads(l) for l in open(tmp_path / 'twice' / 'metrics.jsonl')]
+  keys = ('step', 'loss', 'saturation', 'saturation_weight')
+  assert [[l[k] for k in keys] for l in resumed] == [[l[k] for k in keys] for l in lines]
