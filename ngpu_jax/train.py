@@ -449,7 +449,8 @@ def _log_line(record: dict) -> str:
           f"loss {record['loss']:.4f}  train_seq_err {record['train_seq_error']:.3f}  "
           f"check_seq_err@{record['cur_checked']} {record['check_seq_error']:.3f}  "
           f"pull {record['pull']:.5f}  lr {record['learning_rate']:.2e}  "
-          f"{record['steps_per_s']:.2f} steps/s  left {int(eta) // 60}m{int(eta) % 60:02d}s"
+          + (f"sat_w {record['saturation_weight']:.2e}  " if 'saturation_weight' in record else '')
+          + f"{record['steps_per_s']:.2f} steps/s  left {int(eta) // 60}m{int(eta) % 60:02d}s"
           + (f"  skipped {record['skipped_steps']}" if record['skipped_steps'] else '')
           + ('  [advance]' if record['advanced'] else '') + ('  [merged]' if record['merged_now'] else ''))
 

@@ -6,7 +6,8 @@ Their badd setting: a 1-row state of m = 48 maps, one diagonal CGRU per step, no
 no curriculum (every length up to 20 bits from the first step), examples trained in length
 bins (run for the bin's length in steps), dropout 0.5 on the candidate, AdaMax at 0.01 (b2
 rising from 0.99, learning rate x 0.7 on stalls down to 1/60 of it), saturation cost. Differences here: the
-saturation weight is constant (they adapt it to the loss), each batch has one length drawn
+saturation weight is constant (they adapt it to the loss:
+--config.adapt_saturation_weight=True), each batch has one length drawn
 by the curriculum's sampler with its length at the maximum (they train every length in
 every step: --config.train_lengths=all), the embedding is the paper's linear one (theirs:
 --config.model.hard_input=True), each position's loss counts the same (they weigh the
@@ -20,7 +21,9 @@ not generalise; with --config.train_lengths=all also not; 2026-12-04, code cf5ad
 --config.train_lengths=all --config.train_steps=own, 7,800 steps in 25 min: 0% at 20 bits,
 91.2% at 25, 100% at 30 and 200; 2026-12-05: that with --config.batch_size=288, 4,050 steps
 in 90 min, 38.1% at 25 and 100% at 30; this config with --config.optimizer=adamax_fl, code
-7c50df6, 18,550 steps in 32 min, 0% at 20, 87.5% at 25, 99.8% at 30). Every run:
+7c50df6, 18,550 steps in 32 min, 0% at 20, 87.5% at 25, 99.8% at 30; with
+--config.adapt_saturation_weight=True, code a9c4e29, 15,750 steps in 30 min, 0% at 20, 88.7%
+at 25, 100% at 30 and 200). Every run:
 experiments/RESULTS.md (DCGRU section).
 """
 
