@@ -99,9 +99,9 @@ def check_config(config) -> tasks.Task:
                      "many-seeds program share one width")
   if config.saturation_weight < 0:
     raise ValueError(f'saturation_weight must be >= 0, got {config.saturation_weight}')
-  if config.get('adapt_saturation_weight', False) and not (config.model.cell == 'dcgru'
-                                             and config.saturation_weight > 0
-                                             and num_seeds == 1):
+  adapt = config.get('adapt_saturation_weight', False)
+  if adapt and not (config.model.cell == 'dcgru' and config.saturation_weight > 0
+                    and num_seeds == 1):
     raise ValueError("adapt_saturation_weight needs model.cell='dcgru', saturation_weight > 0 "
                      '(its start and cap) and one seed (num_seeds 1), got cell '
                      f'{config.model.cell!r}, saturation_weight {config.saturation_weight}, '
@@ -582,8 +582,10 @@ def train_and_evaluate(config, workdir: str, log=print) -> dict:
       width = bucket(n, n_max, config.bucket_step)
       pad = ((0, 0), (0, width - n))
       pull = pull_of(cur_state['advances'])
-      extra_args = ((None, np.float32(progress.get('saturation_weight', config.saturation_weight)))
-                 if config.get('adapt_saturation_weight', False) else ())
+      # With adapt_saturation_weight the weight in use is passed (sets_in_use stays None).
+      sat_weight = progress.get('saturation_weight', config.saturation_weight)
+      extra_args = ((None, np.float32(sat_weight))
+                    if config.get('adapt_saturation_weight', False) else ())
       state, step_metrics = step_fn(state, split(np.pad(inputs, pad)),
                                     split(np.pad(targets, pad)),
                                     split(lengths),
