@@ -1,0 +1,46 @@
+"""badd with the improved cell and as much of Freivalds & Liepins' own recipe as this library
+has, all at once (SPEC.md section 7; their DNGPU_trainer.py with its badd settings).
+
+  python -m ngpu_jax.main --config=experiments/configs/badd_dcgru_theirs.py \
+      --workdir=runs/badd_dcgru_theirs_s0
+
+`badd_dcgru.py` plus: 288 examples a step (their 9 length bins x 32), every length of 1-20
+bits in every batch (uniform over the digits; theirs: 32 from each bin), each example run
+for its own width in steps (theirs: its bin's width, up to 7 more, and 5% of a bin's
+examples come from shorter bins), each example's mean loss counting the same (they weigh the bins the same),
+their input layer (a hard tanh with dropout and its own saturation cost), their AdaMax (each
+gradient entry clipped to 1.2x its running maximum, no bias correction) and their adaptive
+saturation weight, for their 20,000 steps. Still different: the training examples are drawn
+fresh (theirs: a fixed set of 10,000 per length), no gradient noise (theirs: lr x 1e-4,
+negligible), the learning-rate decay's stall test (ours: a 200-step window's loss above each
+of the 3 before it; theirs: the last two above the one before), and the embedding's form
+(tanh(E[i]) @ K + b; theirs: a 1x1 convolution of the one-hot symbol).
+Measured (2-core CPU, jax 0.10.2, fp32, seed 0, 2026-12-05, code a9c4e29): 0.65 steps/s, so
+the 20,000 steps take about 8.5 hours here; stopped at 85 minutes of training (3,250 steps,
+936k examples, --config.train_minutes=85) still learning: training sequence error 10%, the
+learning rate never decayed, 80.9% wrong at 20 bits, 99.6% at 25, 100% at 30 and 200. To go
+on, copy experiments/runs/2026-12-05_cpu_badd_dcgru_theirs_s0 to the workdir and rerun the
+command with a larger --config.train_minutes (85 are used). experiments/RESULTS.md (DCGRU
+section, "Their whole recipe at once").
+"""
+
+from ngpu_jax.config import base_config, dcgru_recipe
+
+
+def get_config():
+  c = base_config()
+  c.task = 'badd'
+  c.max_train_digits = 20
+  c.num_train_steps = 20000
+  c.eval_digits = (20, 25, 30, 200)
+  c.eval_examples = (512, 512, 512, 64)
+  c = dcgru_recipe(c, nmaps=48, learning_rate=0.01, dropout=0.5)
+  c.batch_size = 288
+  c.train_lengths = 'all'
+  c.train_steps = 'own'
+  c.loss_per_example = True
+  c.optimizer = 'adamax_fl'
+  c.adapt_saturation_weight = True
+  c.model.hard_input = True
+  c.keep_checkpoint_every = 1000
+  return c
