@@ -2,7 +2,6 @@
 adds to training: AdaMax, a learning-rate floor, examples run for their bucket's width."""
 
 import dataclasses
-
 import json
 
 import chex
@@ -12,7 +11,7 @@ import numpy as np
 import pytest
 
 from ngpu_jax import config as config_lib
-from ngpu_jax import model, tasks, train
+from ngpu_jax import inference, model, tasks, train
 from conftest import tiny_config
 
 CFG = model.ModelConfig(cell='dcgru', nmaps=9, height=1, kernel_height=1, layers=1,
@@ -314,3 +313,5 @@ def test_adapting_run_applies_the_rule_and_resumes_exactly(tmp_path):
   resumed = [json.loads(l) for l in open(tmp_path / 'twice' / 'metrics.jsonl')]
   keys = ('step', 'loss', 'saturation', 'saturation_weight')
   assert [[l[k] for k in keys] for l in resumed] == [[l[k] for k in keys] for l in lines]
+  chex.assert_trees_all_equal(inference.load(str(tmp_path / 'twice')).params,
+                              inference.load(str(tmp_path / 'once')).params)

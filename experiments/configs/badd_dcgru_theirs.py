@@ -7,8 +7,8 @@ has, all at once (SPEC.md section 7; their DNGPU_trainer.py with its badd settin
 `badd_dcgru.py` plus: 288 examples a step (their 9 length bins x 32), every length of 1-20
 bits in every batch (uniform over the digits; theirs: 32 from each bin), each example run
 for its own width in steps (theirs: its bin's width, up to 7 more, and 5% of a bin's
-examples come from shorter bins), each example's mean loss counting the same (they weigh the bins the same),
-their input layer (a hard tanh with dropout and its own saturation cost), their AdaMax (each
+examples come from shorter bins), each example's mean loss counting the same (they weigh
+the bins the same), their input layer (a hard tanh with dropout and its own saturation cost), their AdaMax (each
 gradient entry clipped to 1.2x its running maximum, no bias correction) and their adaptive
 saturation weight, for their 20,000 steps. Still different: the training examples are drawn
 fresh (theirs: a fixed set of 10,000 per length), no gradient noise (theirs: lr x 1e-4,
