@@ -15,13 +15,16 @@ fresh (theirs: a fixed set of 10,000 per length), no gradient noise (theirs: lr 
 negligible), the learning-rate decay's stall test (ours: a 200-step window's loss above each
 of the 3 before it; theirs: the last two above the one before), and the embedding's form
 (tanh(E[i]) @ K + b; theirs: a 1x1 convolution of the one-hot symbol).
-Measured (2-core CPU, jax 0.10.2, fp32, seed 0, 2026-12-05, code a9c4e29): 0.65 steps/s, so
-the 20,000 steps take about 8.5 hours here; stopped at 85 minutes of training (3,250 steps,
-936k examples, --config.train_minutes=85) still learning: training sequence error 10%, the
-learning rate never decayed, 80.9% wrong at 20 bits, 99.6% at 25, 100% at 30 and 200. To go
-on, copy experiments/runs/2026-12-05_cpu_badd_dcgru_theirs_s0 to the workdir and rerun the
-command with a larger --config.train_minutes (85 are used). experiments/RESULTS.md (DCGRU
-section, "Their whole recipe at once").
+Measured (2-core CPU, jax 0.10.2, fp32, seed 0, 2026-12-05): 0.65 steps/s, so the 20,000
+steps take about 8.5 hours here. Stopped at 85 minutes of training (3,250 steps, code
+a9c4e29): 80.9% wrong at 20 bits, 99.6% at 25, 100% at 30 and 200. Resumed (code 222fcc7,
+--config.train_minutes=225) and stopped by SIGTERM at step 7,759 (201 minutes in all):
+training sequence error 2.2%, the learning rate decayed once (0.007), 97.9% wrong at 20 bits
+in eval mode (at best 76.6%, step 7,000) but 5% with training's dropout on; 100% wrong at 25
+bits in eval mode, 88% with dropout on. To go on, copy
+experiments/runs/2026-12-05_cpu_badd_dcgru_theirs_s0 to the workdir and rerun the command
+with --config.train_minutes above 201. experiments/RESULTS.md (DCGRU section, "Their whole
+recipe at once").
 """
 
 from ngpu_jax.config import base_config, dcgru_recipe

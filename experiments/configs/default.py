@@ -30,6 +30,9 @@ from 80250fb's at step 450; experiments/logs/2026-12-04_cpu_default_5cbdfe8.log)
 training code later that day on this machine at half speed (code 455bbdf, the development
 venv): 219 s of training; 6 digits; 2.1% (lenient 2.1%) / 99.2% / 100%; its log first
 differs from 5cbdfe8's at step 300 and equals cf5adb8's on that machine: the machine again.
+A fresh clone of 222fcc7 (the same training code), 2026-12-05: 301 s of training, 6 min 0 s
+with the install; 6 digits; 2.1% (lenient 2.1%) / 99.2% / 100%; its log's steps equal
+455bbdf's (experiments/logs/2026-12-05_cpu_default_222fcc7.log).
 """
 
 from ngpu_jax.config import base_config
