@@ -20,8 +20,9 @@ steps take about 8.5 hours here. Stopped at 85 minutes of training (3,250 steps,
 a9c4e29): 80.9% wrong at 20 bits, 99.6% at 25, 100% at 30 and 200. Resumed (code 222fcc7,
 --config.train_minutes=225) and stopped by SIGTERM at step 7,759 (201 minutes in all):
 training sequence error 2.2%, the learning rate decayed once (0.007), 97.9% wrong at 20 bits
-in eval mode (at best 76.6%, step 7,000) but 5% with training's dropout on; 100% wrong at 25
-bits in eval mode, 88% with dropout on. To go on, copy
+in eval mode (at best 76.6%, step 7,000) but 5% with training's dropout on, and 0% with the
+candidate scaled by 1.3 at every step instead; 100% wrong at 25 bits in eval mode, 63.5% at
+scale 1.3; 28-100% at 30 bits at every scale tried. To go on, copy
 experiments/runs/2026-12-05_cpu_badd_dcgru_theirs_s0 to the workdir and rerun the command
 with --config.train_minutes above 201. experiments/RESULTS.md (DCGRU section, "Their whole
 recipe at once").
