@@ -7,6 +7,8 @@
 #   cat OUTDIR/run.tgz.part-* | tar -xzf - -C runs/   (the workdir is named NAME)
 # and go on training or screening it like any workdir (the same command resumes it).
 #   bash experiments/train_on_gpu.sh OUTDIR CONFIG NAME SEED SECONDS [MAIN FLAGS...]
+# FROM=DIR (a workdir carried in, for example a kept one under experiments/runs/) resumes
+# that run instead of starting a new one: it is copied to the work folder first.
 # fp32 matmuls at full precision (no TF32), as on the CPU. The GPU image of 2026-11-27
 # (jax 0.11.2) lacked ml_collections and tensorboardX: carry their wheels in .whl/ (as in
 # experiments/gpu_checks.sh); they are installed from there when the folder exists.
@@ -24,6 +26,10 @@ export XLA_PYTHON_CLIENT_PREALLOCATE=false JAX_DEFAULT_MATMUL_PRECISION=highest 
   > "$out/device.txt" 2>&1
 cat "$out/device.txt"
 work=$(mktemp -d)/$name
+if [ -n "${FROM:-}" ]; then
+  cp -r "$FROM" "$work" || exit 1
+  echo "resuming $FROM (newest checkpoint: $(ls "$work/checkpoints" | sort -n | tail -1))"
+fi
 # train_minutes far away: SIGTERM at SECONDS is what stops the run (it saves, skips the eval).
 timeout -s TERM -k 60 "$seconds" python3 -m ngpu_jax.main --config="$config" \
   --workdir="$work" --config.seed="$seed" --config.train_minutes=100000 "$@" \
