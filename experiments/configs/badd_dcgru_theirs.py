@@ -22,10 +22,15 @@ a9c4e29): 80.9% wrong at 20 bits, 99.6% at 25, 100% at 30 and 200. Resumed (code
 training sequence error 2.2%, the learning rate decayed once (0.007), 97.9% wrong at 20 bits
 in eval mode (at best 76.6%, step 7,000) but 5% with training's dropout on, and 0% with the
 candidate scaled by 1.3 at every step instead; 100% wrong at 25 bits in eval mode, 63.5% at
-scale 1.3; 28-100% at 30 bits at every scale tried. To go on, copy
-experiments/runs/2026-12-05_cpu_badd_dcgru_theirs_s0 to the workdir and rerun the command
-with --config.train_minutes above 201. experiments/RESULTS.md (DCGRU section, "Their whole
-recipe at once").
+scale 1.3; 28-100% at 30 bits at every scale tried. Resumed again (code 2fd8e7c,
+--config.train_minutes=340, 0.75 steps/s) and stopped by SIGTERM at step 13,008 (320
+minutes in all): training error 0.9%, learning rate 0.0024; still 89-95% wrong at 20 bits
+and 100% at 25 in eval mode (steps 8,000-13,008); with the candidate scaled by 1.3-1.5, 0-1.2%
+at 20 bits, at best 0.4% at 25 (step 12,000), 7.0% at 30 (step 10,000) and 91% at 40. To go
+on, copy experiments/runs/2026-12-05_cpu_badd_dcgru_theirs_s0 to the workdir and rerun the
+command with --config.train_minutes above 320 (on a lent GPU: FROM= with
+experiments/train_on_gpu.sh). experiments/RESULTS.md (DCGRU section, "Their whole recipe at
+once").
 """
 
 from ngpu_jax.config import base_config, dcgru_recipe
