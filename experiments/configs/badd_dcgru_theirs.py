@@ -26,11 +26,14 @@ scale 1.3; 28-100% at 30 bits at every scale tried. Resumed again (code 2fd8e7c,
 --config.train_minutes=340, 0.75 steps/s) and stopped by SIGTERM at step 13,008 (320
 minutes in all): training error 0.9%, learning rate 0.0024; still 89-95% wrong at 20 bits
 and 100% at 25 in eval mode (steps 8,000-13,008); with the candidate scaled by 1.3-1.5, 0-1.2%
-at 20 bits, at best 0.4% at 25 (step 12,000), 7.0% at 30 (step 10,000) and 91% at 40. To go
-on, copy experiments/runs/2026-12-05_cpu_badd_dcgru_theirs_s0 to the workdir and rerun the
-command with --config.train_minutes above 320 (on a lent GPU: FROM= with
-experiments/train_on_gpu.sh). experiments/RESULTS.md (DCGRU section, "Their whole recipe at
-once").
+at 20 bits, at best 0.4% at 25 (step 12,000), 7.0% at 30 (step 10,000) and 91% at 40. Resumed
+once more (code 6eab7bd, --config.train_minutes=480, 0.83 steps/s) to the 20,000 steps
+(464 minutes of training in all): training error 0.5%, learning rate 0.0004; its final
+evaluation 86.5% wrong at 20 bits, 100% at 25, 30 and 200; with the candidate scaled, at best
+0-0.8% at 20 bits, 0.8-3.5% at 25, 16-41% at 30 and 99.6-100% at 40 (checkpoints 14,000,
+16,000, 18,000 and 20,000). Not generalised. The final checkpoint is kept in
+experiments/runs/2026-12-05_cpu_badd_dcgru_theirs_s0. experiments/RESULTS.md (DCGRU section,
+"Their whole recipe at once").
 """
 
 from ngpu_jax.config import base_config, dcgru_recipe
