@@ -23,13 +23,21 @@ def base_config() -> ml_collections.ConfigDict:
   c.max_train_digits = 20  # longest training length, in the task's digits (badd: n = 2d + 1)
   c.bucket_step = 8  # training widths are compiled in multiples of this (and the max width)
   # Steps of a training example: 'own' (width n -> n steps, the paper's) or 'bucket' (the
-  # bucket's width in steps, its own width masked, as Freivalds & Liepins train in length
-  # bins; one seed only). Evaluation always gives an example its own width in steps.
+  # bucket's width in steps, with train_lengths 'bins' its bin's width; its own width
+  # masked, as Freivalds & Liepins train in length bins; one seed only). Evaluation always
+  # gives an example its own width in steps.
   c.train_steps = 'own'
-  # Lengths in a training batch: 'one' (one length per batch, the curriculum's sampler) or
+  # Lengths in a training batch: 'one' (one length per batch, the curriculum's sampler),
   # 'all' (every example its own, uniform up to the curriculum's length, padded to the
-  # widest; Freivalds & Liepins train every length in every step).
+  # widest; Freivalds & Liepins train every length in every step) or 'bins' (their length
+  # bins, train_bins: batch_size / len(train_bins) examples from every bin; no curriculum).
   c.train_lengths = 'one'
+  # The bins' widths for train_lengths 'bins', increasing, the last the width of
+  # max_train_digits. An example of bin i has a length in (bin i-1, bin i], uniform over the
+  # task's lengths there, except that 1 in 21 of those in bins after the first come from a
+  # smaller bin (their code adds 5% shorter examples to a bin). Their badd and bmul bins:
+  # (8, 12, 16, 20, 25, 28, 31, 36, 41).
+  c.train_bins = ()
   # How the cross-entropy averages: False, every position inside an example's width counts
   # the same (a long example weighs more); True, each example's own mean counts the same
   # (as Freivalds & Liepins weigh every length bin the same). Equal with train_lengths 'one'.

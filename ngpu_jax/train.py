@@ -80,8 +80,20 @@ def check_config(config) -> tasks.Task:
     raise ValueError(f'dropout must be in [0, 1), got {config.dropout}')
   if config.optimizer not in OPTIMIZERS:
     raise ValueError(f'optimizer must be one of {OPTIMIZERS}, got {config.optimizer!r}')
-  if config.train_lengths not in ('one', 'all'):
-    raise ValueError(f"train_lengths must be 'one' or 'all', got {config.train_lengths!r}")
+  if config.train_lengths not in ('one', 'all', 'bins'):
+    raise ValueError(f"train_lengths must be 'one', 'all' or 'bins', got "
+                     f'{config.train_lengths!r}')
+  if config.train_lengths == 'bins':
+    bin_digits(task, config)
+    if config.batch_size % len(config.train_bins):
+      raise ValueError(f'batch_size ({config.batch_size}) must be a multiple of the number of '
+                       f'train_bins ({len(config.train_bins)}): as many examples from each')
+    if config.curriculum_start != config.max_train_digits or num_seeds > 1:
+      raise ValueError("train_lengths='bins' trains every bin from the start with one seed: "
+                       'set curriculum_start to max_train_digits and num_seeds to 1 (got '
+                       f'{config.curriculum_start}, {config.max_train_digits}, {num_seeds})')
+  elif tuple(config.get('train_bins', ())):
+    raise ValueError(f"train_bins is for train_lengths='bins' (got {config.train_lengths!r})")
   if not 0 <= config.train_hard_fraction <= 1:
     raise ValueError(f'train_hard_fraction must be in [0, 1], got {config.train_hard_fraction}')
   if config.train_hard_fraction and not (tasks.has_hard_families(task)
@@ -251,19 +263,22 @@ def train_step_fn(cfg: model.ModelConfig, tx, dropout_rate: float, conv_impl='ba
   per_example) + pull * pull penalty + saturation_weight * saturation cost ('dcgru'; a
   step given adapted_saturation_weight uses that instead: config.adapt_saturation_weight).
   steps: 'own' (an example gets its own width in steps) or 'bucket' (every example gets the
-  batch's width in steps; config.train_steps).
+  batch's width in steps, or steps_B when the step is given them: its bin's width with
+  train_lengths 'bins'; config.train_steps).
 
   state = {'params', 'opt_state'}; jit it (train_and_evaluate does, with the state donated;
   seeds.py vmaps it over the seeds first).
   """
 
   def step_fn(state, inputs_BxN, targets_BxN, lengths_B, key, pull, noise_scale, step,
-              sets_in_use=None, adapted_saturation_weight=None):
+              sets_in_use=None, adapted_saturation_weight=None, steps_B=None):
     dropout_key, noise_key = jax.random.split(key)
     sat_weight = (saturation_weight if adapted_saturation_weight is None
                   else adapted_saturation_weight)
-    steps_B = (None if steps == 'own' else
-               jnp.full_like(lengths_B, inputs_BxN.shape[1] * cfg.steps_per_symbol))
+    if steps == 'own':
+      steps_B = None
+    elif steps_B is None:
+      steps_B = jnp.full_like(lengths_B, inputs_BxN.shape[1] * cfg.steps_per_symbol)
 
     def loss_fn(params):
       logits, cost = model.forward_with_saturation(
@@ -317,6 +332,50 @@ def sample_batch(task, config, cur_state: dict, step: int):
   pad = lambda a: np.pad(a, ((0, 0), (0, n - a.shape[1])))
   return (np.concatenate([pad(x) for x, _ in rows]), np.concatenate([pad(y) for _, y in rows]),
           np.array([x.shape[1] for x, _ in rows], np.int32))
+
+
+def bin_digits(task, config) -> list:
+  """The digit counts of each of config.train_bins (train_lengths 'bins'): those whose
+  length lies in (previous bin, bin]. Raises ValueError for bins that are not increasing, a
+  last bin other than the width of max_train_digits, or a bin without a length."""
+  bins = tuple(int(b) for b in config.train_bins)
+  n_max = task.length(config.max_train_digits)
+  if not bins or any(a >= b for a, b in zip(bins, bins[1:])) or bins[-1] != n_max:
+    raise ValueError(f'train_bins must be increasing widths ending at {n_max}, the width of '
+                     f'max_train_digits {config.max_train_digits} for {task.name}; got {bins}')
+  lengths = {d: task.length(d) for d in range(task.min_digits, config.max_train_digits + 1)}
+  digits = [np.array([d for d, n in lengths.items() if low < n <= high])
+            for low, high in zip((0,) + bins, bins)]
+  for width, ds in zip(bins, digits):
+    if not ds.size:
+      raise ValueError(f'train_bins: no {task.name} length falls in the bin of width {width} '
+                       f'(lengths: {sorted(set(lengths.values()))})')
+  return digits
+
+
+# Their collectBins adds len(bin) / 20 examples of smaller bins to every bin after the first.
+SMALLER_BIN_SHARE = 1 / 21
+
+
+def sample_bins_batch(task, config, step: int):
+  """train_lengths 'bins': (inputs, targets) [batch, last bin], lengths [batch] and each
+  example's bin width [batch]; batch_size / len(train_bins) examples from each bin in bin
+  order. An example's digits are uniform over its bin's (`bin_digits`); in bins after the
+  first, each example comes from a smaller bin (uniform) with probability SMALLER_BIN_SHARE
+  and keeps this bin's width. A pure function of (seed, step)."""
+  rng = np.random.default_rng([config.seed, step])
+  digits = bin_digits(task, config)
+  per_bin = config.batch_size // len(digits)
+  rows, widths = [], []
+  for i, width in enumerate(config.train_bins):
+    for _ in range(per_bin):
+      source = (int(rng.integers(i)) if i and rng.random() < SMALLER_BIN_SHARE else i)
+      rows.append(tasks.sample(task, int(rng.choice(digits[source])), 1, rng))
+      widths.append(width)
+  n = config.train_bins[-1]
+  pad = lambda a: np.pad(a, ((0, 0), (0, n - a.shape[1])))
+  return (np.concatenate([pad(x) for x, _ in rows]), np.concatenate([pad(y) for _, y in rows]),
+          np.array([x.shape[1] for x, _ in rows], np.int32), np.array(widths, np.int32))
 
 
 def curriculum_check(task, config, check_logits, params, cur_state: dict, step: int) -> float:
@@ -577,7 +636,13 @@ def train_and_evaluate(config, workdir: str, log=print) -> dict:
     while progress['step'] < config.num_train_steps and not stop.signum:
       step = progress['step']
       cur_state = progress['curriculum']
-      inputs, targets, lengths = sample_batch(task, config, cur_state, step)
+      steps_arg = {}
+      if config.train_lengths == 'bins':
+        inputs, targets, lengths, widths = sample_bins_batch(task, config, step)
+        if config.train_steps == 'bucket':
+          steps_arg['steps_B'] = split(widths * cfg.steps_per_symbol)
+      else:
+        inputs, targets, lengths = sample_batch(task, config, cur_state, step)
       n = inputs.shape[1]
       width = bucket(n, n_max, config.bucket_step)
       pad = ((0, 0), (0, width - n))
@@ -590,7 +655,7 @@ def train_and_evaluate(config, workdir: str, log=print) -> dict:
                                     split(np.pad(targets, pad)),
                                     split(lengths),
                                     jax.random.fold_in(base_key, step), pull,
-                                    config.grad_noise_scale, step, *extra_args)
+                                    config.grad_noise_scale, step, *extra_args, **steps_arg)
       sums = add_metrics(sums, step_metrics)
       progress = {**progress, 'step': step + 1}
       if (step + 1) % config.curriculum_every:

@@ -257,6 +257,11 @@ def test_bucket_steps_in_the_train_step():
   logits = model.forward(params, x, lengths, CFG, steps_B=jnp.full((4,), 8, jnp.int32))
   assert float(bucket) == pytest.approx(float(train.masked_cross_entropy(logits, y, lengths)),
                                         rel=1e-6)
+  # Given step counts (a bin's width, train_lengths 'bins') replace the batch's width.
+  given = lambda steps_B: train.train_step_fn(CFG, tx, 0.0, steps='bucket')(
+      state, *args, steps_B=steps_B)[1]['loss']
+  assert float(given(jnp.full((4,), 8, jnp.int32))) == float(bucket)
+  assert float(given(lengths)) == pytest.approx(float(own), rel=1e-6)
 
 
 def test_adapted_saturation_weight_follows_their_rule():

@@ -149,6 +149,41 @@ def test_resume_equals_uninterrupted_run(tmp_path):
   assert metrics('once') == metrics('twice')
 
 
+def test_bins_run_resumes_exactly(tmp_path, monkeypatch):
+  """train_lengths='bins' with train_steps='bucket': every example runs for its bin's width
+  (the step is given them; with 'own' it is not, and the run differs), and stopping inside
+  an interval and resuming gives the same parameters and metrics."""
+  seen, original = [], train.train_step_fn
+
+  def recording(*args, **kwargs):
+    step_fn = original(*args, **kwargs)
+
+    def recorded(*a, steps_B=None, **k):
+      if steps_B is not None:
+        jax.debug.callback(lambda s: seen.append(np.asarray(s)), steps_B)
+      return step_fn(*a, steps_B=steps_B, **k)
+    return recorded
+
+  monkeypatch.setattr(train, 'train_step_fn', recording)
+  config = tiny_config(num_train_steps=20, train_lengths='bins', train_bins=(3, 5, 7),
+                       batch_size=9, curriculum_start=3, train_steps='bucket')
+  train.train_and_evaluate(config, str(tmp_path / 'once'), log=lambda s: None)
+  assert len(seen) == 20
+  for steps_B in seen:
+    np.testing.assert_array_equal(steps_B, [3, 3, 3, 5, 5, 5, 7, 7, 7])
+  config.num_train_steps = 13
+  train.train_and_evaluate(config, str(tmp_path / 'twice'), log=lambda s: None)
+  config.num_train_steps = 20
+  train.train_and_evaluate(config, str(tmp_path / 'twice'), log=lambda s: None)
+  chex.assert_trees_all_equal(_final_params(tmp_path / 'once'), _final_params(tmp_path / 'twice'))
+  metrics = lambda d: [(l['step'], l['loss']) for l in map(json.loads, open(tmp_path / d / 'metrics.jsonl'))]
+  assert metrics('once') == metrics('twice')
+  seen.clear()
+  config.train_steps = 'own'
+  train.train_and_evaluate(config, str(tmp_path / 'own'), log=lambda s: None)
+  assert not seen and metrics('own')[0] != metrics('once')[0]
+
+
 def test_merge_happens_at_max_length(tmp_path):
   config = tiny_config(max_train_digits=2, curriculum_bound=1.01)  # always advance
   train.train_and_evaluate(config, str(tmp_path), log=lambda s: None)
@@ -199,6 +234,17 @@ def test_workdir_of_an_older_run_without_a_newer_model_field(tmp_path):
     ({'task': 'rev', 'train_hard_fraction': 0.5}, 'needs a two-operand arithmetic task'),
     ({'train_lengths': 'all', 'train_hard_fraction': 0.5}, "train_lengths 'one'"),
     ({'train_hard_families': ('zero_runs',)}, 'train_hard_families needs train_hard_fraction'),
+    ({'train_lengths': 'bins', 'train_bins': (5, 3, 7), 'batch_size': 9, 'curriculum_start': 3},
+     'train_bins must be increasing widths ending at 7'),
+    ({'train_lengths': 'bins', 'train_bins': (3, 5), 'batch_size': 8, 'curriculum_start': 3},
+     'ending at 7'),
+    ({'train_lengths': 'bins', 'train_bins': (3, 4, 7), 'batch_size': 9, 'curriculum_start': 3},
+     'no badd length falls in the bin of width 4'),
+    ({'train_lengths': 'bins', 'train_bins': (3, 5, 7), 'curriculum_start': 3},
+     r'batch_size \(8\) must be a multiple of the number of train_bins \(3\)'),
+    ({'train_lengths': 'bins', 'train_bins': (3, 5, 7), 'batch_size': 9},
+     'set curriculum_start to max_train_digits'),
+    ({'train_bins': (3, 5, 7)}, "train_bins is for train_lengths='bins'"),
     ({'eval_hard_examples': 4, 'eval_hard_families': ('nope',)},
      r"unknown eval_hard_families \['nope'\] for badd"),
     ({'train_hard_fraction': 0.5, 'train_hard_families': ('full_carry', 'nope')},
@@ -318,6 +364,48 @@ def test_sample_batch_with_every_length(task_name):
   again = train.sample_batch(task, config, cur, step=3)
   for a, b in zip((x, y, lengths), again):
     np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize('task_name', sorted(tasks.TASKS))
+def test_sample_bins_batch(task_name):
+  """train_lengths='bins': the same number from each bin, in bin order, padded to the last
+  bin; each row a correct example of its own length, inside its bin or (1 in 21 after the
+  first bin) a smaller one; each example's width its bin's; a pure function of (seed, step)."""
+  task = tasks.get(task_name)
+  config = config_lib.base_config()
+  config.task, config.train_lengths, config.max_train_digits = task_name, 'bins', 6
+  widths = sorted({task.length(d) for d in range(task.min_digits, 7)})
+  config.train_bins = (widths[0], widths[len(widths) // 2], widths[-1])
+  config.batch_size = 3 * 40
+  x, y, lengths, bin_widths = train.sample_bins_batch(task, config, step=3)
+  chex.assert_shape([x, y, lengths, bin_widths], [(120, widths[-1]), (120, widths[-1]),
+                                                  (120,), (120,)])
+  np.testing.assert_array_equal(bin_widths, np.repeat(config.train_bins, 40))
+  lower = dict(zip(config.train_bins, (0,) + config.train_bins[:-1]))
+  inside = np.array([lower[w] < n <= w for n, w in zip(lengths, bin_widths)])
+  assert inside[:40].all() and (lengths <= bin_widths).all()  # the rest: inside or smaller
+  for row, target, n in zip(x, y, lengths):
+    assert not row[n:].any() and not target[n:].any()
+    np.testing.assert_array_equal(target[:n], tasks.solve(task, row[None, :n])[0])
+  for a, b in zip((x, y, lengths, bin_widths), train.sample_bins_batch(task, config, step=3)):
+    np.testing.assert_array_equal(a, b)
+
+
+def test_their_bins_for_badd():
+  """Freivalds & Liepins' badd bins: the digits each holds, and about 1 in 21 examples of
+  the bins after the first from a smaller bin (20 batches of 288: 5,120 such examples)."""
+  task = tasks.get('badd')
+  config = config_lib.base_config()
+  config.train_lengths, config.batch_size = 'bins', 288
+  config.train_bins = (8, 12, 16, 20, 25, 28, 31, 36, 41)
+  assert [d.tolist() for d in train.bin_digits(task, config)] == [
+      [1, 2, 3], [4, 5], [6, 7], [8, 9], [10, 11, 12], [13], [14, 15], [16, 17], [18, 19, 20]]
+  smaller = 0
+  for step in range(20):
+    _, _, lengths, bin_widths = train.sample_bins_batch(task, config, step)
+    lower = dict(zip(config.train_bins, (0,) + config.train_bins[:-1]))
+    smaller += sum(n <= lower[w] for n, w in zip(lengths[32:], bin_widths[32:]))
+  assert 0.03 < smaller / 5120 < 0.07  # 1 / 21 = 0.048
 
 
 def _is_hard(row, task) -> bool:
