@@ -7,14 +7,17 @@ has, all at once (SPEC.md section 7; their DNGPU_trainer.py with its badd settin
 `badd_dcgru.py` plus: 288 examples a step (their 9 length bins x 32), every length of 1-20
 bits in every batch (uniform over the digits; theirs: 32 from each bin), each example run
 for its own width in steps (theirs: its bin's width, up to 7 more, and 5% of a bin's
-examples come from shorter bins), each example's mean loss counting the same (they weigh
-the bins the same), their input layer (a hard tanh with dropout and its own saturation cost), their AdaMax (each
-gradient entry clipped to 1.2x its running maximum, no bias correction) and their adaptive
-saturation weight, for their 20,000 steps. Still different: the training examples are drawn
-fresh (theirs: a fixed set of 10,000 per length), no gradient noise (theirs: lr x 1e-4,
-negligible), the learning-rate decay's stall test (ours: a 200-step window's loss above each
-of the 3 before it; theirs: the last two above the one before), and the embedding's form
-(tanh(E[i]) @ K + b; theirs: a 1x1 convolution of the one-hot symbol).
+examples come from shorter bins; --config.train_lengths=bins with their
+--config.train_bins and --config.train_steps=bucket gives that), each example's mean loss
+counting the same (they weigh the bins the same), their input layer (a hard tanh with
+dropout and its own saturation cost), their AdaMax (each gradient entry clipped to 1.2x its
+running maximum, no bias correction) and their adaptive saturation weight, for their 20,000
+steps. Still different: the training examples are drawn fresh (theirs: a fixed set of 10,000
+per length), no gradient noise (theirs: lr x 1e-4; at least 36 times below AdaMax's running
+maximum of every cell weight's gradient at the end of this run, so negligible), the
+learning-rate decay's stall test (ours: a 200-step window's loss above each of the 3 before
+it; theirs: the last two above the one before), and the embedding's form (tanh(E[i]) @ K +
+b; theirs: a 1x1 convolution of the one-hot symbol).
 Measured (2-core CPU, jax 0.10.2, fp32, seed 0, 2026-12-05): 0.65 steps/s, so the 20,000
 steps take about 8.5 hours here. Stopped at 85 minutes of training (3,250 steps, code
 a9c4e29): 80.9% wrong at 20 bits, 99.6% at 25, 100% at 30 and 200. Resumed (code 222fcc7,
