@@ -26,7 +26,9 @@ and 3 (2026-12-05, code 3079f2b, 20,000 steps in 32 and 41 min): 0% at 20 bits, 
 in 90 min, 38.1% at 25 and 100% at 30; this config with --config.optimizer=adamax_fl, code
 7c50df6, 18,550 steps in 32 min, 0% at 20, 87.5% at 25, 99.8% at 30; with
 --config.adapt_saturation_weight=True, code a9c4e29, 15,750 steps in 30 min, 0% at 20, 88.7%
-at 25, 100% at 30 and 200). Every run:
+at 25, 100% at 30 and 200; with their length bins as above, --config.batch_size=36 and
+--config.loss_per_example=True, code d1eab60, 20,000 steps in 55 min, 0% at 20, 61.7% at
+25, 100% at 30 and 200). Every run:
 experiments/RESULTS.md (DCGRU section).
 """
 
