@@ -329,6 +329,12 @@ def sample_batch(task, config, cur_state: dict, step: int):
   digits = rng.integers(task.min_digits, cur_state['cur'] + 1, size=config.batch_size)
   n = task.length(int(digits.max()))
   rows = [tasks.sample(task, int(d), 1, rng) for d in digits]
+  return _stack_rows(rows, n)
+
+
+def _stack_rows(rows, n: int):
+  """One-example (x, y) pairs of different widths as (inputs, targets) [len(rows), n],
+  zero-padded, and their lengths [len(rows)]."""
   pad = lambda a: np.pad(a, ((0, 0), (0, n - a.shape[1])))
   return (np.concatenate([pad(x) for x, _ in rows]), np.concatenate([pad(y) for _, y in rows]),
           np.array([x.shape[1] for x, _ in rows], np.int32))
@@ -372,10 +378,7 @@ def sample_bins_batch(task, config, step: int):
       source = (int(rng.integers(i)) if i and rng.random() < SMALLER_BIN_SHARE else i)
       rows.append(tasks.sample(task, int(rng.choice(digits[source])), 1, rng))
       widths.append(width)
-  n = config.train_bins[-1]
-  pad = lambda a: np.pad(a, ((0, 0), (0, n - a.shape[1])))
-  return (np.concatenate([pad(x) for x, _ in rows]), np.concatenate([pad(y) for _, y in rows]),
-          np.array([x.shape[1] for x, _ in rows], np.int32), np.array(widths, np.int32))
+  return (*_stack_rows(rows, config.train_bins[-1]), np.array(widths, np.int32))
 
 
 def curriculum_check(task, config, check_logits, params, cur_state: dict, step: int) -> float:
