@@ -15,8 +15,8 @@ exact on 512 at 200 bits, 72,000 and 76,000 2 and 3 of 64 wrong at 2000 bits (on
 checkpoint screened from 67,000 to 81,000 at least 1 of 512 wrong at 20 bits; not shipped. Workdirs kept in
 experiments/runs/2026-12-03_cpu_bmul_s2_len40 and experiments/runs/2026-12-04_cpu_bmul_s2_lr2.
 Seed 3 (2026-12-05) merged only at step 66,550 (104 minutes) and was 2-10% wrong at 20 bits
-(256 ex.) at 70,000-74,064; trained on with this config to 109,059 (249 minutes), steps
-96,000-109,000 were 0.4-0.5% wrong on 1024 at 20 bits and 5.5-15% on 128 at 200; workdir
+(256 ex.) at 70,000-74,064; trained on with this config to 109,059 (249 minutes), four
+checkpoints from 96,000 to 109,000 were 0.4-0.5% wrong on 1024 at 20 bits and 5.5-15% on 128 at 200; workdir
 kept in experiments/runs/2026-12-05_cpu_bmul_s3.
 Runs past 60,000 steps need --config.num_train_steps.
 """
