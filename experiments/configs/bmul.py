@@ -17,7 +17,9 @@ experiments/runs/2026-12-03_cpu_bmul_s2_len40 and experiments/runs/2026-12-04_cp
 Seed 3 (2026-12-05) merged only at step 66,550 (104 minutes) and was 2-10% wrong at 20 bits
 (256 ex.) at 70,000-74,064; trained on with this config to 109,059 (249 minutes), four
 checkpoints from 96,000 to 109,000 were 0.4-0.5% wrong on 1024 at 20 bits and 5.5-15% on 128 at 200; workdir
-kept in experiments/runs/2026-12-05_cpu_bmul_s3.
+kept in experiments/runs/2026-12-05_cpu_bmul_s3. From 96,000 with --config.max_train_digits=40 (2026-12-06,
+125 minutes, to 106,205): at best 1.6% wrong on 128 at 200 bits, 0.3% on 1024 at 20; workdir kept in
+experiments/runs/2026-12-06_cpu_bmul_s3_len40.
 Runs past 60,000 steps need --config.num_train_steps.
 """
 
