@@ -4,6 +4,7 @@ precisions, to find the ones that generalise (and whether lower precision change
   python experiments/screen_checkpoints.py --model=runs/badd_s0_long_all --steps=23000:32057 \
       --digits=200,2000 --examples=512,256 [--precisions=highest,tensorfloat32,bfloat16] \
       [--seed=4321] [--batch_size=256] [--json=screen.json] [--task=badd_carry] [--keep_going]
+      [--extra_steps=3]
 
 For every step (every kept one by default, a list, or a FIRST:LAST range; a shipped model,
 `--model=pretrained/NAME`, has one) and every matmul precision
@@ -15,7 +16,8 @@ first length with an error (unless --keep_going): longer lengths cost more and t
 is out. Compilation happens once per width and precision, not once per step as with one
 `--mode=eval` call per step. With several precisions, every row after the first
 precision's also counts the examples whose predicted sequence differs from the first
-precision's on the same examples.
+precision's on the same examples. --extra_steps=K runs every model K steps past each input's
+length (model.extra_steps; default: as the run was trained).
 Prints one line per evaluation as it finishes and rewrites --json after each.
 """
 
@@ -43,6 +45,8 @@ flags.DEFINE_bool('keep_going', False, 'Evaluate every length even after one wit
 flags.DEFINE_string('task', '', "Test on this task's examples instead of the model's own (same "
                     'symbols: kind, base, operands and BCD; e.g. badd_carry for a badd model).')
 flags.DEFINE_integer('batch_size', 32, 'Evaluation batch.')
+flags.DEFINE_integer('extra_steps', None, 'Run each model this many steps past the length of '
+                     'its input (model.extra_steps); default: as it was trained.', lower_bound=0)
 flags.DEFINE_string('json', '', 'Write every row to this file (rewritten after each).')
 
 PRECISIONS = ('highest', 'float32', 'high', 'bfloat16_3x', 'tensorfloat32', 'default',
@@ -75,15 +79,16 @@ def examples_task(model_task: str, name: str) -> tasks.Task:
 
 
 def screen(model_dir, steps, digits, examples, precisions, seed, batch_size, log=print,
-           on_row=lambda rows: None, task_name='', keep_going=False) -> list:
-  """Rows {step, precision, digits, examples, seconds, rates..., differs_from_first}.
-  `task_name`: test on that task's examples (see examples_task), default the model's own."""
+           on_row=lambda rows: None, task_name='', keep_going=False, extra_steps=None) -> list:
+  """Rows {step, precision, extra_steps, digits, examples, seconds, rates...,
+  differs_from_first}. `task_name`: test on that task's examples (see examples_task), default
+  the model's own. extra_steps: as ngpu_jax.load's."""
   task = None
   samples = {}  # digits -> (inputs, targets): one draw shared by every step and precision
   first_predictions = {}  # (step, digits) -> predictions at precisions[0]
   rows = []
   for step in steps:  # None: a shipped model's one set of parameters
-    predictor = ngpu_jax.load(model_dir, step)
+    predictor = ngpu_jax.load(model_dir, step, extra_steps)
     step = predictor.step
     if task is None:  # refuse lengths that would not fit in memory before evaluating any
       task = examples_task(predictor.task, task_name)
@@ -99,7 +104,8 @@ def screen(model_dir, steps, digits, examples, precisions, seed, batch_size, log
         with jax.default_matmul_precision(precision):
           predictions = evaluate.predict(predictor.params, inputs, predictor.model_config,
                                          min(batch_size, e))
-        row = {'step': step, 'precision': precision, 'digits': d, 'examples': e,
+        row = {'step': step, 'precision': precision,
+               'extra_steps': predictor.model_config.extra_steps, 'digits': d, 'examples': e,
                'seconds': time.time() - start,
                **evaluate.rates(evaluate.error_counts(
                    predictions, targets, np.full((e,), inputs.shape[1])))}
@@ -110,7 +116,9 @@ def screen(model_dir, steps, digits, examples, precisions, seed, batch_size, log
               (predictions != first_predictions[step, d]).any(axis=1).sum())
         rows.append(row)
         on_row(rows)
-        log(f"step {step} {precision} @{d} ({e} ex.): strict {row['seq_error']:.4f} "
+        log(f"step {step} {precision} "
+            + (f"+{row['extra_steps']} steps " if row['extra_steps'] else '')
+            + f"@{d} ({e} ex.): strict {row['seq_error']:.4f} "
             f"lenient {row['seq_error_lenient']:.4f} symbol {row['symbol_error']:.5f}"
             + (f" differs from {precisions[0]}: {row['differs_from_first']}"
                if 'differs_from_first' in row else '') + f" ({row['seconds']:.1f} s)")
@@ -156,7 +164,7 @@ def main(argv):
   try:
     screen(FLAGS.model, steps, digits, examples, FLAGS.precisions, FLAGS.seed,
            FLAGS.batch_size, log=lambda s: print(s, flush=True), on_row=write,
-           task_name=FLAGS.task, keep_going=FLAGS.keep_going)
+           task_name=FLAGS.task, keep_going=FLAGS.keep_going, extra_steps=FLAGS.extra_steps)
   except ValueError as e:  # a length too long for memory, or a --task the model cannot take
     raise app.UsageError(str(e)) from None
 

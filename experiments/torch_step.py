@@ -47,7 +47,7 @@ def forward(p: dict, inputs_BxN: torch.Tensor, cfg: model.ModelConfig,
   s = torch.cat([e.permute(0, 2, 1).unsqueeze(2), e.new_zeros(b, m, h - 1, n)], dim=2)
   gate_start = torch.tensor(model.GATE_BIAS_START['cgru']).repeat_interleave(m)
   pad = (cfg.kernel_height // 2, cfg.kernel_width // 2)
-  for t in range(n * cfg.steps_per_symbol):
+  for t in range(model.step_count(cfg, n)):
     r_set = t % cfg.relax_sets
     x = F.dropout(s, dropout_rate, training=dropout_rate > 0.0)
     for layer in range(cfg.layers):

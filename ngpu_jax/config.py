@@ -119,6 +119,9 @@ def base_config() -> ml_collections.ConfigDict:
   c.model.layers = 2  # CGRUs per step
   c.model.relax_sets = 6  # r; 1 turns the relaxation off
   c.model.steps_per_symbol = 1
+  # Steps after the last of n * steps_per_symbol (not in the paper). A trained model may be
+  # evaluated with another value: --mode=eval, screen_checkpoints.py --extra_steps.
+  c.model.extra_steps = 0
   c.model.cutoff = 1.2
   c.model.init_scale = 1.8
   c.model.embed_scale = 1.7

@@ -10,6 +10,7 @@ import json
 import os
 
 import jax
+import ml_collections
 import numpy as np
 
 from ngpu_jax import checkpoint, evaluate, model, relaxation, tasks, train
@@ -109,9 +110,19 @@ def _load_shipped(directory: str, config) -> Predictor:
   return Predictor(config, params, step, directory)
 
 
-def load(workdir: str, step=None) -> Predictor:
+def load(workdir: str, step=None, extra_steps=None) -> Predictor:
   """The model saved in `workdir` (its latest checkpoint, or `step`), or the shipped model
-  `pretrained/NAME`."""
+  `pretrained/NAME`. extra_steps: run it that many steps past its input's length
+  (model.extra_steps; None: as it was saved)."""
+  predictor = _load(workdir, step)
+  if extra_steps is None:
+    return predictor
+  config = ml_collections.ConfigDict(predictor.config.to_dict())
+  config.model.extra_steps = extra_steps
+  return Predictor(config, predictor.params, predictor.step, predictor.directory)
+
+
+def _load(workdir: str, step=None) -> Predictor:
   workdir = os.path.abspath(resolve(workdir))
   config = train.read_config(workdir) if os.path.isdir(workdir) else None
   if config is None:
@@ -122,7 +133,7 @@ def load(workdir: str, step=None) -> Predictor:
     if not os.path.isdir(best):
       raise ValueError(f'{workdir} is a run of {config.num_seeds} seeds whose best member is '
                        'chosen when training ends; it has not ended yet (no best/ there)')
-    return load(best, step)
+    return _load(best, step)
   if os.path.isfile(os.path.join(workdir, 'params.npz')):
     if step is not None:
       raise ValueError(f'{workdir} is a shipped model (one set of parameters, no steps); '

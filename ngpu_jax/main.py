@@ -10,8 +10,9 @@ DIR in --checkpoint may also name a shipped model: --checkpoint=pretrained/copy.
 train: trains (resuming from DIR's latest checkpoint if there is one), then evaluates at
        config.eval_digits, prints the table and writes DIR/eval.json.
 eval:  evaluates the latest checkpoint of --checkpoint (default DIR; --step=S for another
-       kept one) at config.eval_digits (the config must describe the same task and model)
-       and writes DIR/eval.json.
+       kept one) at config.eval_digits (the config must describe the same task and model;
+       --config.model.extra_steps=K runs it K steps past each input's length) and writes
+       DIR/eval.json.
 predict: prints the model's answer to --input, written as people write numbers
        (most-significant digit first), and whether it is right.
 visualize: pictures of the model working on --input: its state over the steps, its gates,
@@ -31,7 +32,7 @@ Main config fields (all of them, with comments: ngpu_jax/config.py; README's tab
   max_train_digits   eval_digits, eval_examples (tuples)   eval_hard_examples
   learning_rate   dropout   grad_noise_scale   curriculum_bound
   pull_start, pull_factor, pull_cap   num_devices   num_seeds, grid.FIELD
-  model.nmaps   model.height   model.relax_sets   model.layers
+  model.nmaps   model.height   model.relax_sets   model.layers   model.extra_steps
 """
 
 import importlib.util
@@ -78,9 +79,11 @@ def evaluate_model(config, model_dir: str, workdir: str, step=None) -> dict:
   config.eval_digits; eval.json goes to workdir."""
   train.check_config(config)
   train.check_matches_workdir(model_dir, config)
-  predictor = inference.load(model_dir, step)
+  predictor = inference.load(model_dir, step, config.model.extra_steps)
   task = tasks.get(config.task)
-  print(f'evaluating {model_dir} (step {predictor.step})', flush=True)
+  extra = config.model.extra_steps
+  print(f'evaluating {model_dir} (step {predictor.step}'
+        + (f', {extra} steps past each input' if extra else '') + ')', flush=True)
   results = evaluate.evaluate_lengths(predictor.params, predictor.model_config, task,
                                       config.eval_digits, config.eval_examples,
                                       config.eval_batch_size, config.seed)

@@ -53,7 +53,10 @@ class ModelConfig:
   kernel_height: int = 3  # kh, along the rows
   layers: int = 2  # L, CGRUs per step
   relax_sets: int = 6  # R, parameter sets; step t uses set t mod R
-  steps_per_symbol: int = 1  # an example of length n gets n * steps_per_symbol steps
+  steps_per_symbol: int = 1  # an example of length n gets n * steps_per_symbol steps ...
+  # ... plus extra_steps. Not in the paper: the same cell run a few steps longer after its
+  # last input step; trained models may be evaluated with it (RESULTS.md, bmul).
+  extra_steps: int = 0
   cutoff: float = 1.2  # gate nonlinearity clip(cutoff * sigmoid(x) - (cutoff - 1) / 2, 0, 1)
   init_scale: float = 1.8  # kernels uniform in +-init_scale * sqrt(3 / fan_in)
   embed_scale: float = 1.7  # embedding uniform in +-embed_scale
@@ -68,6 +71,8 @@ class ModelConfig:
       value = getattr(self, name)
       if not isinstance(value, int) or value < 1:
         raise ValueError(f'model.{name} must be an integer >= 1, got {value!r}')
+    if not isinstance(self.extra_steps, int) or self.extra_steps < 0:
+      raise ValueError(f'model.extra_steps must be an integer >= 0, got {self.extra_steps!r}')
     if self.hard_input and self.cell != 'dcgru':
       raise ValueError("model.hard_input is the 'dcgru' cell's input layer; set model.cell='dcgru'")
     for name in ('kernel_width', 'kernel_height'):
@@ -507,16 +512,20 @@ def _recurrence_bwd(cfg, dropout_rate, residuals, ds_final):
 recurrence.defvjp(_recurrence_fwd, _recurrence_bwd)
 
 
+def step_count(cfg: ModelConfig, n):
+  """The steps an example of length n gets (an int, or an array of them)."""
+  return n * cfg.steps_per_symbol + cfg.extra_steps
+
+
 def _prelude(params, inputs_BxN, lengths_B, cfg, conv_impl, steps_B=None):
-  """(mask [B, N, 1], steps per example [B] (default lengths * steps_per_symbol), step
+  """(mask [B, N, 1], steps per example [B] (default step_count of their lengths), step
   count T, weights, s0 [B, N, F])."""
   n = inputs_BxN.shape[1]
   mask_BxNx1 = (jnp.arange(n)[None, :] < lengths_B[:, None])[..., None].astype(jnp.float32)
   s0 = embed(params, inputs_BxN, cfg) * mask_BxNx1
   if steps_B is None:
-    steps_B = lengths_B * cfg.steps_per_symbol
-  return (mask_BxNx1, steps_B, n * cfg.steps_per_symbol,
-          prepare_weights(params, cfg, conv_impl), s0)
+    steps_B = step_count(cfg, lengths_B)
+  return (mask_BxNx1, steps_B, step_count(cfg, n), prepare_weights(params, cfg, conv_impl), s0)
 
 
 def readout(params, s_BxNxF, cfg: ModelConfig):
@@ -564,14 +573,14 @@ def forward_with_saturation(params, inputs_BxN, lengths_B, cfg: ModelConfig, *,
   """(logits [B, N, V], saturation cost) for int inputs [B, N].
 
   Example b occupies positions < lengths_B[b] and gets exactly
-  lengths_B[b] * steps_per_symbol steps: positions past its length are held at zero after
+  step_count(cfg, lengths_B[b]) steps: positions past its length are held at zero after
   every cell (the zero boundary it would have at its own width) and its state is frozen
   after its last step, so padding it into a wider batch does not change its outputs.
   conv_impl 'banded' (the fast form; for 'cgru' with its own VJP) or 'reference' (2-D
   `lax.conv`, autodiff).
   sets_in_use: step t uses relaxed set t mod sets_in_use (default: all R sets); an int
   array, so that a many-seeds program can hold a merged member as set 0 of R (seeds.py).
-  steps_B: the examples' step counts instead (at most N * steps_per_symbol), for training
+  steps_B: the examples' step counts instead (at most step_count(cfg, N)), for training
   examples that run for their bucket's width (config.train_steps = 'bucket').
   The saturation cost ('dcgru'; 0 for 'cgru') is summed over the examples' own positions
   and steps (the input layer's once per step) and divided by the number of those

@@ -278,7 +278,7 @@ def train_step_fn(cfg: model.ModelConfig, tx, dropout_rate: float, conv_impl='ba
     if steps == 'own':
       steps_B = None
     elif steps_B is None:
-      steps_B = jnp.full_like(lengths_B, inputs_BxN.shape[1] * cfg.steps_per_symbol)
+      steps_B = jnp.full_like(lengths_B, model.step_count(cfg, inputs_BxN.shape[1]))
 
     def loss_fn(params):
       logits, cost = model.forward_with_saturation(
@@ -474,7 +474,8 @@ def check_matches_workdir(workdir: str, config) -> None:
     raise ValueError(f'workdir {workdir} holds a task={old.task!r} run but the config says '
                      f'task={config.task!r}; use another --workdir')
   defaults = dataclasses.asdict(model.ModelConfig())  # fields an older run's file lacks
-  for field in sorted(set(old.model) | set(config.model)):
+  # extra_steps may differ: it sets how long the model runs, not what its parameters are.
+  for field in sorted((set(old.model) | set(config.model)) - {'extra_steps'}):
     value, wanted = (c.model.get(field, defaults.get(field)) for c in (old, config))
     if wanted != value:
       raise ValueError(f'workdir {workdir} holds a model with model.{field}={value!r} but the '
@@ -643,7 +644,7 @@ def train_and_evaluate(config, workdir: str, log=print) -> dict:
       if config.train_lengths == 'bins':
         inputs, targets, lengths, widths = sample_bins_batch(task, config, step)
         if config.train_steps == 'bucket':
-          steps_arg['steps_B'] = split(widths * cfg.steps_per_symbol)
+          steps_arg['steps_B'] = split(model.step_count(cfg, widths))
       else:
         inputs, targets, lengths = sample_batch(task, config, cur_state, step)
       n = inputs.shape[1]

@@ -1,10 +1,11 @@
 import random
 
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
 import ngpu_jax
-from ngpu_jax import inference, tasks
+from ngpu_jax import inference, model, tasks
 
 
 @pytest.fixture
@@ -20,6 +21,22 @@ def test_load_and_predict_any_length(trained):
     out = predictor.predict(x)
     assert out.shape == x.shape and out.dtype == np.int32
     assert out.min() >= 0 and out.max() < 14
+
+
+def test_load_with_extra_steps(trained):
+  """load(..., extra_steps=K) runs the same parameters K steps past each input's length."""
+  plain = ngpu_jax.load(str(trained))
+  longer = ngpu_jax.load(str(trained), extra_steps=3)
+  assert plain.model_config.extra_steps == 0 and longer.model_config.extra_steps == 3
+  assert plain.config.model.get('extra_steps', 0) == 0  # the loaded model is not changed
+  x, _ = tasks.sample(tasks.get('badd'), 6, 8, np.random.default_rng(1))
+  lengths = jnp.full((8,), x.shape[1], jnp.int32)
+  expected = jnp.argmax(model.forward(plain.params, x, lengths, longer.model_config), axis=-1)
+  np.testing.assert_array_equal(longer.predict(x), expected)
+  np.testing.assert_array_equal(ngpu_jax.load(str(trained), extra_steps=0).predict(x),
+                                plain.predict(x))
+  with pytest.raises(ValueError, match='model.extra_steps must be an integer >= 0'):
+    ngpu_jax.load(str(trained), extra_steps=-1)
 
 
 def test_answer_is_the_decoded_prediction(trained):

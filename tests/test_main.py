@@ -66,6 +66,20 @@ def test_eval_mode_with_hard_inputs(trained, tmp_path):
   assert some == {family: hard[family] for family in ('powers', 'zero_runs')}
 
 
+def test_eval_mode_with_extra_steps(trained, tmp_path):
+  """A model trained with n steps evaluated with n + 2: accepted (not another model), said
+  in the output."""
+  workdir, _ = trained
+  result = _cli(f'--workdir={tmp_path}', f'--checkpoint={workdir}', '--mode=eval', *TINY,
+                '--config.model.extra_steps=2')
+  assert result.returncode == 0, result.stderr
+  assert '2 steps past each input)' in result.stdout
+  assert set(json.load(open(tmp_path / 'eval.json'))) == {'2', '4'}
+  result = _cli(f'--workdir={tmp_path}', f'--checkpoint={workdir}', '--mode=eval', *TINY,
+                '--config.model.extra_steps=-1')
+  assert result.returncode == 2 and 'model.extra_steps must be an integer >= 0' in result.stderr
+
+
 def test_eval_and_predict_an_older_step(trained, tmp_path):
   workdir, _ = trained
   result = _cli(f'--workdir={tmp_path}', f'--checkpoint={workdir}', '--mode=eval', '--step=5',

@@ -1,3 +1,5 @@
+import dataclasses
+
 import chex
 import jax
 import jax.numpy as jnp
@@ -80,14 +82,17 @@ def test_conv_banded_transpose_is_its_adjoint(kernel_width):
                               atol=1e-5)
 
 
-@pytest.mark.parametrize('steps_per_symbol,layers,dropout,batch', [
-    (1, 2, 0.1, 5), (2, 1, 0.0, 5), (1, 3, 0.5, 5), (1, 2, 0.1, 8), (2, 1, 0.0, 6)])
-def test_forward_and_gradients_match_reference(steps_per_symbol, layers, dropout, batch):
+@pytest.mark.parametrize('steps_per_symbol,extra_steps,layers,dropout,batch', [
+    (1, 0, 2, 0.1, 5), (2, 0, 1, 0.0, 5), (1, 0, 3, 0.5, 5), (1, 0, 2, 0.1, 8), (2, 0, 1, 0.0, 6),
+    (1, 3, 2, 0.1, 6)])
+def test_forward_and_gradients_match_reference(steps_per_symbol, extra_steps, layers, dropout,
+                                               batch):
   """The banded form with its hand-written VJP and autodiff of the lax.conv_general_dilated
   form agree on outputs and on the gradient of every parameter (fp32, tolerance 1e-5
   absolute and 1e-4 relative), with mixed lengths (frozen examples, padded positions).
   Batches of 5 and of 6 or 8 run on a CPU in 1 and 2 parts (`model.batch_groups`)."""
-  cfg = model.ModelConfig(nmaps=8, relax_sets=4, layers=layers, steps_per_symbol=steps_per_symbol)
+  cfg = model.ModelConfig(nmaps=8, relax_sets=4, layers=layers, steps_per_symbol=steps_per_symbol,
+                          extra_steps=extra_steps)
   params = _params(cfg)
   x, y, _ = _batch(digits=4, batch=batch)  # n = 9; 4 relaxed sets do not divide 9 steps
   lengths = jnp.array([9, 7, 3, 9, 1, 4, 9, 2][:batch], jnp.int32)
@@ -108,9 +113,10 @@ def test_forward_and_gradients_match_reference(steps_per_symbol, layers, dropout
   assert all(float(jnp.abs(g).max()) > 0 for g in jax.tree.leaves(g1))
 
 
-@pytest.mark.parametrize('steps_per_symbol', [1, 2])
-def test_bucket_padding_does_not_change_outputs(steps_per_symbol):
-  cfg = model.ModelConfig(nmaps=8, relax_sets=3, steps_per_symbol=steps_per_symbol)
+@pytest.mark.parametrize('steps_per_symbol,extra_steps', [(1, 0), (2, 0), (1, 3)])
+def test_bucket_padding_does_not_change_outputs(steps_per_symbol, extra_steps):
+  cfg = model.ModelConfig(nmaps=8, relax_sets=3, steps_per_symbol=steps_per_symbol,
+                          extra_steps=extra_steps)
   params = _params(cfg)
   x, _, lengths = _batch(digits=3)  # n = 7
   own = model.forward(params, x, lengths, cfg)
@@ -147,6 +153,18 @@ def test_step_count_is_the_length():
   chex.assert_trees_all_close(traced['logits'][-1], logits, atol=1e-5)
   assert not np.allclose(traced['states'][-2], traced['states'][-1])
   assert float(traced['update'].min()) >= 0.0 and float(traced['update'].max()) <= 1.0
+
+
+@pytest.mark.parametrize('extra_steps', [1, 4])
+def test_extra_steps_read_the_state_after_n_plus_k_steps(extra_steps):
+  """model.extra_steps = K: an example of width n is read after n + K steps, the relaxed sets
+  still cycling t mod r: the readout of step n + K of a longer trace."""
+  params = _params()
+  x, _, lengths = _batch(digits=2)  # n = 5
+  out = model.forward(params, x, lengths, dataclasses.replace(CFG, extra_steps=extra_steps))
+  traced = model.trace(params, x, lengths, dataclasses.replace(CFG, steps_per_symbol=2))
+  chex.assert_trees_all_close(out, traced['logits'][5 + extra_steps - 1], atol=1e-5)
+  assert not np.allclose(out, model.forward(params, x, lengths, CFG))
 
 
 def test_relaxed_set_of_step_t_is_t_mod_r():
@@ -204,7 +222,7 @@ def test_flax_module_wraps_forward():
 
 
 @pytest.mark.parametrize('field,value', [('nmaps', 0), ('height', -1), ('kernel_width', 2),
-                                         ('relax_sets', 1.5)])
+                                         ('relax_sets', 1.5), ('extra_steps', -1)])
 def test_bad_model_config(field, value):
   with pytest.raises(ValueError, match=f'model.{field}'):
     model.ModelConfig(**{field: value})

@@ -66,6 +66,23 @@ def test_another_task_with_the_same_symbols(trained, tmp_path):
     assert {k: row[k] for k in expected[row['digits']]} == expected[row['digits']]
 
 
+def test_extra_steps(trained, tmp_path):
+  """--extra_steps=K: the library's evaluation of the model loaded with extra_steps=K."""
+  out = tmp_path / 'screen.json'
+  result = screen(f'--model={trained}', '--steps=20', '--digits=5', '--examples=16', '--seed=3',
+                  '--extra_steps=2', f'--json={out}')
+  assert result.returncode == 0, result.stderr[-2000:]
+  assert 'step 20 highest +2 steps @5 (16 ex.)' in result.stdout
+  [row] = json.loads(out.read_text())['rows']
+  predictor = ngpu_jax.load(str(trained), 20, extra_steps=2)
+  expected = evaluate.evaluate_lengths(predictor.params, predictor.model_config,
+                                       tasks.get('badd'), [5], [16], 32, 3, log=lambda s: None)
+  assert row['extra_steps'] == 2
+  assert {k: row[k] for k in expected[5]} == expected[5]
+  bad = screen(f'--model={trained}', '--digits=5', '--examples=16', '--extra_steps=-1')
+  assert bad.returncode != 0 and 'extra_steps' in bad.stderr
+
+
 def test_a_shipped_model(tmp_path):
   out = tmp_path / 'screen.json'
   result = screen('--model=pretrained/copy', '--digits=7', '--examples=8', f'--json={out}')

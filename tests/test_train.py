@@ -199,6 +199,15 @@ def test_config_must_match_workdir(tmp_path):
     train.train_and_evaluate(tiny_config(task='bmul'), str(tmp_path))
 
 
+def test_extra_steps_may_differ_from_the_workdirs(tmp_path):
+  """model.extra_steps sets how long the model runs, not its parameters: a run saved with
+  one value may be evaluated or resumed with another."""
+  train.save_config(str(tmp_path), tiny_config())
+  train.check_matches_workdir(str(tmp_path), tiny_config(**{'model.extra_steps': 3}))
+  with pytest.raises(ValueError, match='model.steps_per_symbol=1.*2'):
+    train.check_matches_workdir(str(tmp_path), tiny_config(**{'model.steps_per_symbol': 2}))
+
+
 def test_workdir_of_an_older_run_without_a_newer_model_field(tmp_path):
   """A run saved before a model field existed had that field's default: resuming with the
   default is the same model, with another value it is refused."""
