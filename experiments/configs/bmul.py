@@ -20,6 +20,10 @@ checkpoints from 96,000 to 109,000 were 0.4-0.5% wrong on 1024 at 20 bits and 5.
 kept in experiments/runs/2026-12-05_cpu_bmul_s3. From 96,000 with --config.max_train_digits=40 (2026-12-06,
 125 minutes, to 106,205): at best 1.6% wrong on 128 at 200 bits, 0.3% on 1024 at 20; workdir kept in
 experiments/runs/2026-12-06_cpu_bmul_s3_len40.
+Those 20-bit errors are a lack of steps (2026-12-06): evaluated 3 steps past each input's
+length (--mode=eval --config.model.extra_steps=3, not in the paper), seed 2's step 72,000
+makes no error on 512 random products at 20, 25, 30, 40 and 200 bits, but still 2 of 64 at
+2000 bits.
 Runs past 60,000 steps need --config.num_train_steps.
 """
 
