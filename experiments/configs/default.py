@@ -32,7 +32,10 @@ venv): 219 s of training; 6 digits; 2.1% (lenient 2.1%) / 99.2% / 100%; its log 
 differs from 5cbdfe8's at step 300 and equals cf5adb8's on that machine: the machine again.
 A fresh clone of 222fcc7 (the same training code), 2026-12-05: 301 s of training, 6 min 0 s
 with the install; 6 digits; 2.1% (lenient 2.1%) / 99.2% / 100%; its log's steps equal
-455bbdf's (experiments/logs/2026-12-05_cpu_default_222fcc7.log).
+455bbdf's (experiments/logs/2026-12-05_cpu_default_222fcc7.log). A fresh clone of 5e9988f
+(model.extra_steps added, 0 here), 2026-12-06: 135 s of training, 166 s with the install; 6
+digits; 0% / 99.2% / 100%; its losses equal 5cbdfe8's at every step, and 8fcc181 gave the same
+metrics on this machine that day (experiments/logs/2026-12-06_cpu_default_5e9988f.log).
 """
 
 from ngpu_jax.config import base_config
