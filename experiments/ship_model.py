@@ -2,7 +2,7 @@
 
   python experiments/ship_model.py --model=runs/copy_7seeds --name=copy \
       --digits=8,16,401,4001 --examples=128,128,64,8 --command="how it was trained"
-      [--step=S]
+      [--step=S] [--extra_steps=K]
 
 Evaluates the model (a workdir, or the best member of a many-seeds workdir) with the strict
 metric at --digits on fresh examples (seeded by --seed, apart from training data), and for
@@ -12,6 +12,10 @@ paper's sense. Its hard-input errors are recorded, not required to be zero (Pric
 2016 found models exact on random inputs failing such families; so do ours, see
 experiments/RESULTS.md). The results, the command, the code version, the machine and the
 date go into info.json beside the parameters.
+
+--extra_steps=K ships the model to run K steps past each input's length (model.extra_steps,
+not in the paper; default: as it was trained): it is tested so, and `ngpu_jax.load` of the
+shipped model runs it so.
 """
 
 import datetime
@@ -31,6 +35,8 @@ flags.DEFINE_string('name', None, 'Shipped name: ngpu_jax.load("pretrained/NAME"
                     required=True)
 flags.DEFINE_integer('step', None, 'Checkpoint step to ship (default: the newest); see '
                      'config.keep_checkpoint_every.')
+flags.DEFINE_integer('extra_steps', None, 'Steps past each input\'s length to test and ship '
+                     'the model with (model.extra_steps; default: as it was trained).')
 flags.DEFINE_list('digits', None, 'Test lengths (operand digits / sequence length).',
                   required=True)
 flags.DEFINE_list('examples', None, 'Examples per test length.', required=True)
@@ -51,8 +57,14 @@ def code_version() -> str:
 
 def main(argv):
   del argv
-  predictor = ngpu_jax.load(FLAGS.model, FLAGS.step)
+  try:
+    predictor = ngpu_jax.load(FLAGS.model, FLAGS.step, extra_steps=FLAGS.extra_steps)
+  except ValueError as e:  # a negative --extra_steps
+    raise app.UsageError(str(e)) from None
   task = tasks.get(predictor.task)
+  if predictor.model_config.extra_steps:
+    print(f'testing (and shipping) it to run {predictor.model_config.extra_steps} steps past '
+          'each input (model.extra_steps)')
   digits, examples = [int(d) for d in FLAGS.digits], [int(e) for e in FLAGS.examples]
   results = evaluate.evaluate_lengths(predictor.params, predictor.model_config, task, digits,
                                       examples, FLAGS.batch_size, FLAGS.seed)
@@ -72,6 +84,7 @@ def main(argv):
       'task': task.name, 'trained_with': FLAGS.command, 'source_workdir': FLAGS.model,
       'code': code_version(), 'date': datetime.date.today().isoformat(),
       'machine': f'{platform.machine()}, {os.cpu_count()} CPU cores ({platform.platform()})',
+      'extra_steps': predictor.model_config.extra_steps,
       'eval_seed': FLAGS.seed, 'eval': results, 'eval_hard': hard})
   print(f'shipped {directory}: ngpu_jax.load("pretrained/{FLAGS.name}")')
 
