@@ -14,6 +14,7 @@ copy, rev, dup and sort.
 """
 
 import dataclasses
+import math
 
 import numpy as np
 
@@ -210,7 +211,10 @@ def solve(task: Task, inputs_BxN: np.ndarray) -> np.ndarray:
       parts = np.split(row, where + 1)  # operands, each but the last followed by op
       values = [digits_to_int(symbols_to_digits(task, p[(p != PAD) & (p != op)]), task.base)
                 for p in parts]
-      value = sum(values) if task.kind == 'add' else int(np.prod(values, dtype=object))
+      # math.prod, not np.prod: numpy turns a list of ints holding both one in [2^63, 2^64)
+      # and one below 2^63 into float64, and rounded the product (half of all 64-bit bmul
+      # targets were wrong until this was found, RESULTS.md, bmul).
+      value = sum(values) if task.kind == 'add' else math.prod(values)
       digits = int_to_digits(value, task.base)
       if task.zero_fill:
         digits += [0] * (n // task.symbols_per_digit - len(digits))

@@ -30,7 +30,7 @@ def _check_target_format(row, answer_len):
 
 
 @pytest.mark.parametrize('task', ARITHMETIC, ids=lambda t: t.name)
-@pytest.mark.parametrize('digits', [1, 2, 7, 30])
+@pytest.mark.parametrize('digits', [1, 2, 7, 19, 30, 64])
 def test_arithmetic_against_python_ints(task, digits):
   inputs, targets = tasks.sample(task, digits, 16, np.random.default_rng(digits))
   k, w = task.operands, 4 if task.bcd else 1
@@ -52,6 +52,18 @@ def test_arithmetic_against_python_ints(task, digits):
       _check_target_format(y, answer_len * w)
     if not task.zero_fill:  # the highest written digit is non-zero unless the answer is 0
       assert _parse_digits(y[y > 0], task)[-1] != 0 or expected == 0
+
+
+@pytest.mark.parametrize('task', [t for t in TWO_OPERANDS if t.kind == 'mul'], ids=lambda t: t.name)
+@pytest.mark.parametrize('a, b', [(2**63 + 12345, 3), (3, 2**64 - 1), (2**63, 2**63 - 1),
+                                  (2**64 - 1, 2**64 - 1), (2**64 + 1, 2**63 + 1)])
+def test_products_of_operands_near_two_to_the_64(task, a, b):
+  # numpy's conversion of [a, b] gives float64 for one operand in [2^63, 2^64) and one below
+  # 2^63: a product taken through numpy arrays is rounded there.
+  row = np.concatenate([tasks.digits_to_symbols(task, tasks.int_to_digits(a, task.base)),
+                        [tasks.TIMES],
+                        tasks.digits_to_symbols(task, tasks.int_to_digits(b, task.base))])
+  assert tasks.row_to_int(task, tasks.solve(task, row[None])[0]) == a * b
 
 
 @pytest.mark.parametrize('task', SEQUENCE, ids=lambda t: t.name)
