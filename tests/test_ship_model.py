@@ -11,22 +11,20 @@ import sys
 from ngpu_jax import inference
 
 
+def ship(*args):
+  return subprocess.run([sys.executable, 'experiments/ship_model.py', *args],
+                        capture_output=True, text=True, timeout=300)
+
+
 def test_a_model_with_errors_is_refused(tiny_run):
   workdir = tiny_run  # 20 steps of the tiny config: far from exact on 30-digit sums
   name = 'test_refused_model'
-  result = subprocess.run(
-      [sys.executable, 'experiments/ship_model.py', f'--model={workdir}', f'--name={name}',
-       '--digits=30', '--examples=32', '--hard_examples=0'],
-      capture_output=True, text=True, timeout=300)
+  result = ship(f'--model={workdir}', f'--name={name}', '--digits=30', '--examples=32',
+                '--hard_examples=0')
   assert result.returncode == 1, result.stderr[-2000:]
   assert 'not shipped' in result.stderr
   assert '--hard_examples' not in result.stderr  # a result, not the flags' help text
   assert not os.path.exists(os.path.join(inference.PRETRAINED_DIR, name))
-
-
-def ship(*args):
-  return subprocess.run([sys.executable, 'experiments/ship_model.py', *args],
-                        capture_output=True, text=True, timeout=300)
 
 
 def test_extra_steps_are_tested_and_shipped():
