@@ -25,7 +25,9 @@ length (--mode=eval --config.model.extra_steps=3, not in the paper), seed 2's st
 makes no error on 512 random products at 20, 25, 30, 40 and 200 bits, but still 2 of 64 at
 2000 bits. From 72,000 with --config.max_train_digits=80 (2026-12-06, 54 minutes, stopped at
 73,709 with the curriculum at 74 bits): those two right, but 8 of the 64 wrong and 1-2 of 512
-at 30 and 40 bits; workdir kept in experiments/runs/2026-12-06_cpu_bmul_s2_len80.
+at 30 and 40 bits; continued to 76,530 (about 180 minutes in all): 2-19 of 128 wrong at 200
+bits at each of 7 checkpoints, no better; workdir kept in
+experiments/runs/2026-12-06_cpu_bmul_s2_len80.
 Runs past 60,000 steps need --config.num_train_steps.
 """
 
