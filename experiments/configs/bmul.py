@@ -28,7 +28,7 @@ makes no error on 512 random products at 20, 25, 30, 40 and 200 bits, but still 
 at 30 and 40 bits; continued to 76,530 (about 180 minutes in all): 2-19 of 128 wrong at 200
 bits at each of 7 checkpoints, no better; workdir kept in
 experiments/runs/2026-12-06_cpu_bmul_s2_len80. From its step 75,500 at learning rate 2e-5
-(71 minutes, to 77,082): step 77,000 with 3 extra steps exact on 512 at 20-40 bits, 256 at
+(97 minutes, to 77,550): step 77,000 with 3 extra steps exact on 512 at 20-40 bits, 256 at
 80 and 128 at 200, but 2 of 512 wrong at 200 and 1 of 64 at 2000; workdir kept in
 experiments/runs/2026-12-06_cpu_bmul_s2_len80_lr2.
 Runs past 60,000 steps need --config.num_train_steps.
