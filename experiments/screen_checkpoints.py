@@ -84,8 +84,10 @@ def screen(model_dir, steps, digits, examples, precisions, seed, batch_size, log
   differs_from_first}. `task_name`: test on that task's examples (see examples_task), default
   the model's own. extra_steps: as ngpu_jax.load's."""
   task = None
-  samples = {}  # digits -> (inputs, targets): one draw shared by every step and precision
-  first_predictions = {}  # (step, digits) -> predictions at precisions[0]
+  # (digits, examples) -> (inputs, targets): one draw shared by every step and precision; a
+  # length given twice with other counts gets the draws of --mode=eval with each count
+  samples = {}
+  first_predictions = {}  # (step, digits, examples) -> predictions at precisions[0]
   rows = []
   for step in steps:  # None: a shipped model's one set of parameters
     predictor = ngpu_jax.load(model_dir, step, extra_steps)
@@ -97,9 +99,9 @@ def screen(model_dir, steps, digits, examples, precisions, seed, batch_size, log
                             f'evaluating {d} digits')
     for precision in precisions:
       for d, e in zip(digits, examples):
-        if d not in samples:
-          samples[d] = evaluate.sample_eval(task, d, e, seed)
-        inputs, targets = samples[d]
+        if (d, e) not in samples:
+          samples[d, e] = evaluate.sample_eval(task, d, e, seed)
+        inputs, targets = samples[d, e]
         start = time.time()
         with jax.default_matmul_precision(precision):
           predictions = evaluate.predict(predictor.params, inputs, predictor.model_config,
@@ -110,10 +112,10 @@ def screen(model_dir, steps, digits, examples, precisions, seed, batch_size, log
                **evaluate.rates(evaluate.error_counts(
                    predictions, targets, np.full((e,), inputs.shape[1])))}
         if precision == precisions[0]:
-          first_predictions[step, d] = predictions
-        elif (step, d) in first_predictions:
+          first_predictions[step, d, e] = predictions
+        elif (step, d, e) in first_predictions:
           row['differs_from_first'] = int(
-              (predictions != first_predictions[step, d]).any(axis=1).sum())
+              (predictions != first_predictions[step, d, e]).any(axis=1).sum())
         rows.append(row)
         on_row(rows)
         log(f"step {step} {precision} "

@@ -66,6 +66,24 @@ def test_another_task_with_the_same_symbols(trained, tmp_path):
     assert {k: row[k] for k in expected[row['digits']]} == expected[row['digits']]
 
 
+def test_one_length_with_two_counts(trained, tmp_path):
+  """--digits=5,5 --examples=8,16: each row is the library's evaluation with its own count
+  (the examples of --mode=eval with that count; a crash before the fix)."""
+  out = tmp_path / 'screen.json'
+  result = screen(f'--model={trained}', '--steps=20', '--digits=5,5', '--examples=8,16',
+                  '--seed=3', '--keep_going', '--precisions=highest,bfloat16', f'--json={out}')
+  assert result.returncode == 0, result.stderr[-2000:]
+  rows = json.loads(out.read_text())['rows']
+  assert [(r['digits'], r['examples']) for r in rows] == [(5, 8), (5, 16)] * 2
+  predictor = ngpu_jax.load(str(trained), 20)
+  for row in rows[:2]:
+    expected = evaluate.evaluate_lengths(predictor.params, predictor.model_config,
+                                         tasks.get('badd'), [5], [row['examples']], 32, 3,
+                                         log=lambda s: None)[5]
+    assert {k: row[k] for k in expected} == expected
+  assert all(0 <= r['differs_from_first'] <= r['examples'] for r in rows[2:])
+
+
 def test_extra_steps(trained, tmp_path):
   """--extra_steps=K: the library's evaluation of the model loaded with extra_steps=K."""
   out = tmp_path / 'screen.json'
