@@ -545,7 +545,7 @@ def dropout_masks(key, keep_prob: float, num_steps: int, b: int, n: int, f: int)
   """keep[T, B, N, F] for `num_steps` steps at width n: the mask of step t at position i
   comes from the key fold_in(fold_in(key, t), i), so it does not depend on the width or the
   step count: an example gets the same dropout in any bucket (and in a many-seeds program,
-  whose width is the widest member's, the same as in its own run).
+  which may step a member at another member's width, the same as in its own run).
 
   The keys are JAX's threefry; each (t, i) key's two words k0, k1 are spread over the
   position's b x ceil(f / 2) mask words as mix32(mix32(counter ^ k0) + k1), counter = the

@@ -3,9 +3,13 @@
 Member k is the one-seed run with seed `config.seed + k` and, when `config.grid` lists
 values, the (k mod C)-th of the C combinations of them (GRID_FIELDS order, the last field
 varying fastest): its own initialisation, data, dropout, curriculum, relaxation pull and
-learning-rate decay. The K train steps are one program, `jax.vmap` of the one-seed train
-step over a leading seed axis, at the width of the widest member's bucket (padding changes
-neither an example's outputs nor its dropout: model.py).
+learning-rate decay. The K train steps are `jax.vmap` of the one-seed train step over a
+leading seed axis, one call per training width among the members: each call gathers the
+members whose batch has that bucket's width, steps them together and scatters them back
+(compiled once per width and member count). Padding every member to the widest would also
+be exact (padding changes neither an example's outputs nor its dropout: model.py), but the
+curriculum's long batches (20% of each member's) would then set the width of most steps:
+with 8 members on the CPU at 2-3 digits that made 0.5 steps/s (RESULTS.md, issue 4).
 
 A member whose curriculum reaches the maximum is merged as in a one-seed run but keeps its
 shape: set 0 holds the merged set, the member runs with sets_in_use = 1 and no pull, and the
@@ -117,6 +121,22 @@ def member_model(state, k: int, merged: bool) -> dict:
   return relaxation.first_set(params) if merged else params
 
 
+def _group_step(vmapped_step, state, group, inputs, targets, lengths, keys, pulls,
+                noise_scales, step, sets_in_use):
+  """One train step of the members listed in `group` [G]: their state, keys, pulls, noise
+  scales and sets in use gathered from the K members', their batches `inputs`/`targets`
+  [G, B, width] and `lengths` [G, B]; returns the K members' state with theirs updated, and
+  metrics [K] that are zero for the others (so that the groups' metrics add up)."""
+  take = lambda x: x[group]
+  new_state, metrics = vmapped_step(jax.tree.map(take, state), inputs, targets, lengths,
+                                    take(keys), take(pulls), take(noise_scales), step,
+                                    take(sets_in_use))
+  state = jax.tree.map(lambda x, g: x.at[group].set(g), state, new_state)
+  num_members = pulls.shape[0]
+  return state, {name: jnp.zeros((num_members,), v.dtype).at[group].set(v)
+                 for name, v in metrics.items()}
+
+
 def initial_state(members, tx) -> dict:
   """The stacked fresh state: member k's initialisation and learning rate."""
   states = []
@@ -172,15 +192,16 @@ def train_seeds(config, workdir: str, log=print) -> dict:
     state = {'params': params, 'opt_state': opt_state}
     log(f'resumed from {ckpts.directory}/{latest} (step {progress["step"]})')
 
-  # Step arguments: state, inputs, targets, lengths, key, pull, noise scale and sets in use
-  # per member; the step number shared.
-  step_fn = jax.jit(jax.vmap(train.train_step_fn(
-                                 cfg, tx, config.dropout,
-                                 saturation_weight=config.saturation_weight,
-                                 per_example_loss=config.loss_per_example),
-                             in_axes=(0, 0, 0, 0, 0, 0, 0, None, 0)),
-                    donate_argnums=0, out_shardings=parallel.replicated(mesh),
-                    compiler_options=train.compiler_options())
+  # The vmapped step's arguments: state, inputs, targets, lengths, key, pull, noise scale and
+  # sets in use per member; the step number shared. _group_step gathers them for a group.
+  group_step = jax.jit(functools.partial(
+                           _group_step, jax.vmap(train.train_step_fn(
+                               cfg, tx, config.dropout,
+                               saturation_weight=config.saturation_weight,
+                               per_example_loss=config.loss_per_example),
+                               in_axes=(0, 0, 0, 0, 0, 0, 0, None, 0))),
+                       donate_argnums=0, out_shardings=parallel.replicated(mesh),
+                       compiler_options=train.compiler_options())
   split = functools.partial(parallel.split_batch, mesh=mesh, axis=1)
   check_logits = jax.jit(functools.partial(model.forward, cfg=cfg))
   keys = jnp.stack([jax.random.key(m.seed) for m in members])
@@ -199,20 +220,23 @@ def train_seeds(config, workdir: str, log=print) -> dict:
       step = progress['step']
       batches = [train.sample_batch(task, m, p['curriculum'], step)
                  for m, p in zip(members, progress['members'])]
-      width = max(train.bucket(x.shape[1], n_max, config.bucket_step) for x, _, _ in batches)
-      pad = lambda a: np.pad(a, ((0, 0), (0, width - a.shape[1])))
       merged = [p['curriculum']['merged'] for p in progress['members']]
-      state, step_metrics = step_fn(
-          state, split(np.stack([pad(x) for x, _, _ in batches])),
-          split(np.stack([pad(y) for _, y, _ in batches])),
-          split(np.stack([lengths for _, _, lengths in batches])),
-          step_keys(keys, step),
-          np.array([0.0 if done else pull_of(p['curriculum']['advances'])
-                    for done, pull_of, p in zip(merged, pulls, progress['members'])],
-                   np.float32),
-          noise_scales, step,
-          np.array([1 if done else cfg.relax_sets for done in merged], np.int32))
-      sums = train.add_metrics(sums, step_metrics)
+      step_pulls = np.array([0.0 if done else pull_of(p['curriculum']['advances'])
+                             for done, pull_of, p in zip(merged, pulls, progress['members'])],
+                            np.float32)
+      sets_in_use = np.array([1 if done else cfg.relax_sets for done in merged], np.int32)
+      member_keys = step_keys(keys, step)
+      widths = [train.bucket(x.shape[1], n_max, config.bucket_step) for x, _, _ in batches]
+      for width in sorted(set(widths)):
+        group = [k for k in range(len(members)) if widths[k] == width]
+        pad = lambda a: np.pad(a, ((0, 0), (0, width - a.shape[1])))
+        state, step_metrics = group_step(
+            state, np.array(group, np.int32),
+            split(np.stack([pad(batches[k][0]) for k in group])),
+            split(np.stack([pad(batches[k][1]) for k in group])),
+            split(np.stack([batches[k][2] for k in group])),
+            member_keys, step_pulls, noise_scales, step, sets_in_use)
+        sums = train.add_metrics(sums, step_metrics)
       progress = {**progress, 'step': step + 1}
       if (step + 1) % config.curriculum_every:
         if step + 1 == config.num_train_steps or stop.signum:  # stopping inside an interval

@@ -75,11 +75,13 @@ def main():
       finals[n] = ngpu_jax.load(workdir).params
   out['train_and_evaluate_params_diff_2_vs_1'] = max_diff(finals[2], finals[1])
 
-  # Many seeds in one program, the batch of every member split across 2 devices.
+  # Many seeds in one program, the batch of every member split across 2 devices (buckets of
+  # 2, so that the members often differ in width and step in groups: seeds._group_step).
   members = {}
   for n in (1, 2):
     with tempfile.TemporaryDirectory() as workdir:
-      train.train_and_evaluate(tiny_config(num_train_steps=20, num_seeds=2, num_devices=n),
+      train.train_and_evaluate(tiny_config(num_train_steps=20, num_seeds=2, num_devices=n,
+                                           bucket_step=2),
                                workdir, log=lambda s: None)
       members[n] = [m.params for m in seeds.load_members(workdir)]
   out['seeds_params_diff_2_vs_1'] = max_diff(members[2], members[1])

@@ -17,7 +17,10 @@ from conftest import load_experiment, tiny_config
 # members 0 and 2 advance every check (bound 1.01), reach the maximum (3 digits) at step 20,
 # have their sets averaged on the way (pull cap reached) and are merged. So the members
 # train at different widths, merged and unmerged side by side, with two learning rates.
+# Buckets of 2 give the members' batches different compiled widths (4, 6 and 7) in most
+# steps, so the members are stepped in several groups (seeds._group_step).
 GRID = dict(num_seeds=4, num_train_steps=30, curriculum_every=5, checkpoint_every=10,
+            bucket_step=2,
             lr_decay_every=10, pull_start=0.01, pull_factor=2.0, pull_cap=0.02,
             **{'grid.curriculum_bound': (1.01, 0.0), 'grid.learning_rate': (0.003,)})
 
