@@ -18,6 +18,9 @@
 # replace). Wheels in .whl/ (ml_collections and tensorboardX, which the GPU image of 2026-11
 # lacks) are installed first when present.
 # fp32 matmuls at full precision (no TF32), so numbers match the CPU's arithmetic.
+# The members are stepped in one call at the widest one's width (seeds_group_by_width=False,
+# as the fourteenth session's run was): on a GPU the step of a small model is launch-bound,
+# and one call per width, the CPU's faster way, is not measured there yet.
 # (Until commit 2606320 this script started one process per seed; the first H100 rows of
 # experiments/RESULTS.md were made that way.)
 set -eu
@@ -45,6 +48,7 @@ status=0
 python3 -m ngpu_jax.main --config=experiments/configs/badd.py --workdir="$out/badd_seeds" \
   --config.num_seeds="$num_seeds" --config.seed="$first" --config.train_minutes="$minutes" \
   --config.num_train_steps=60000 --config.keep_checkpoint_every="${KEEP_EVERY:-2500}" \
+  --config.seeds_group_by_width=False \
   ${EVAL_FLAGS:---config.eval_examples=(512,512,512,64)} >> "$out/badd_seeds.log" 2>&1 || status=$?
 bash experiments/pack_workdir.sh "$out/badd_seeds" "$out/badd_seeds.tgz.part-" "${PACK_MB:-40}" \
   >> "$out/badd_seeds.log"

@@ -4,12 +4,14 @@ Member k is the one-seed run with seed `config.seed + k` and, when `config.grid`
 values, the (k mod C)-th of the C combinations of them (GRID_FIELDS order, the last field
 varying fastest): its own initialisation, data, dropout, curriculum, relaxation pull and
 learning-rate decay. The K train steps are `jax.vmap` of the one-seed train step over a
-leading seed axis, one call per training width among the members: each call gathers the
-members whose batch has that bucket's width, steps them together and scatters them back
-(compiled once per width and member count). Padding every member to the widest would also
-be exact (padding changes neither an example's outputs nor its dropout: model.py), but the
-curriculum's long batches (20% of each member's) would then set the width of most steps:
-with 8 members on the CPU at 2-3 digits that made 0.5 steps/s (RESULTS.md, issue 4).
+leading seed axis. With `config.seeds_group_by_width` (the default) there is one call per
+training width among the members: each gathers the members whose batch has that bucket's
+width, steps them together and scatters them back (compiled once per width and member
+count). Otherwise one call steps every member at the widest member's width. Both train each
+member as its one-seed run, up to float rounding (padding changes neither an example's
+outputs nor its dropout: model.py); they differ in cost. Padded, the curriculum's long batches (20% of each member's) set the width of most
+steps: with 8 badd members on the CPU at 2-3 digits that made 0.5 steps/s, against 1.3-1.9
+grouped (RESULTS.md, issue 4); on an accelerator, fewer launches may matter more.
 
 A member whose curriculum reaches the maximum is merged as in a one-seed run but keeps its
 shape: set 0 holds the merged set, the member runs with sets_in_use = 1 and no pull, and the
@@ -227,6 +229,8 @@ def train_seeds(config, workdir: str, log=print) -> dict:
       sets_in_use = np.array([1 if done else cfg.relax_sets for done in merged], np.int32)
       member_keys = step_keys(keys, step)
       widths = [train.bucket(x.shape[1], n_max, config.bucket_step) for x, _, _ in batches]
+      if not config.seeds_group_by_width:
+        widths = [max(widths)] * len(widths)
       for width in sorted(set(widths)):
         group = [k for k in range(len(members)) if widths[k] == width]
         pad = lambda a: np.pad(a, ((0, 0), (0, width - a.shape[1])))
