@@ -16,8 +16,8 @@ def base_config() -> ml_collections.ConfigDict:
   c.num_seeds = 1
   # How a many-seeds step treats members whose batches differ in width: True, one call per
   # bucket width (its members gathered, stepped and scattered back), so each member costs
-  # what its own batch costs, which suits a compute-bound CPU (3x the steps/s of False with
-  # 8 badd members at 2-3 digits on the 2-core CPU, RESULTS.md); False, one call with every
+  # what its own batch costs, which suits a compute-bound CPU (2.4-3.5x the steps/s of False
+  # with 8 badd members at 2-3 digits on the 2-core CPU, RESULTS.md); False, one call with every
   # member padded to the widest, the fewest launches (seeds_on_gpu.sh, for accelerators,
   # where a small model's step is launch-bound; the grouping is not measured there).
   c.seeds_group_by_width = True
