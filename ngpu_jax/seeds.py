@@ -11,7 +11,7 @@ count). Otherwise one call steps every member at the widest member's width. Both
 member as its one-seed run, up to float rounding (padding changes neither an example's
 outputs nor its dropout: model.py); they differ in cost. Padded, the curriculum's long
 batches (20% of each member's) set the width of most steps: with 8 badd members on the CPU
-at 2-3 digits that made 0.48-0.56 steps/s, against 1.32-1.76 grouped over the same steps
+at 2-3 digits that made 0.50-0.56 steps/s, against 1.32-1.76 grouped over the same steps
 51-250 (RESULTS.md, issue 4); on an accelerator, fewer launches may matter more.
 
 A member whose curriculum reaches the maximum is merged as in a one-seed run but keeps its
