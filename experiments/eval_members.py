@@ -4,12 +4,13 @@ config's `eval_digits` when it ends. Used for the small ablations in experiments
 whose members had not reached the longest trained length, to compare them where they had.
 
   python experiments/eval_members.py --workdir=runs/abl_bmul/base --digits=4,5,6 \
-      [--examples=128] [--batch_size=64] [--json=members.json]
+      [--examples=128] [--batch_size=64] [--json=members.json] [--seeds=0,2]
 
 Each member is tested on the examples its own program's final evaluation would draw (its
 seed as the evaluation seed; `--mode=eval --config.seed=SEED`), so the members of two arms
 with the same seeds see the same examples. Strict sequence error, and per length the
-lenient and symbol errors in --json.
+lenient and symbol errors in --json. --seeds tests only those members (a long length on the
+members that passed a shorter one).
 """
 
 import json
@@ -24,6 +25,7 @@ flags.DEFINE_list('digits', None, 'Test lengths.', required=True)
 flags.DEFINE_integer('examples', 128, 'Examples per length and member.')
 flags.DEFINE_integer('batch_size', 64, 'Evaluation batch.')
 flags.DEFINE_string('json', '', 'Write every member\'s rates to this file.')
+flags.DEFINE_list('seeds', [], 'Test only these members (default: all).')
 
 
 def main(argv):
@@ -36,6 +38,12 @@ def main(argv):
     members = seeds.load_members(FLAGS.workdir)
   except ValueError as e:
     raise app.UsageError(str(e))
+  if FLAGS.seeds:
+    run_seeds = [m.config.seed for m in members]
+    wanted = [int(k) for k in FLAGS.seeds if k.isdigit()]
+    if len(wanted) < len(FLAGS.seeds) or not set(wanted) <= set(run_seeds):
+      raise app.UsageError(f'--seeds={",".join(FLAGS.seeds)}: the run has seeds {run_seeds}')
+    members = [m for m in members if m.config.seed in wanted]
   print('  seed   step  ' + ''.join(f'{"@" + str(d):>9}' for d in digits) +
         '  (strict sequence error per member)', flush=True)
   for member in members:

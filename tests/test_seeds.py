@@ -130,6 +130,27 @@ def test_eval_members_script_repeats_the_programs_evaluation(many_seeds_run, tmp
   assert [m['results'] for m in members] == [m['results'] for m in expected]
 
 
+def test_eval_members_script_tests_the_chosen_seeds(many_seeds_run, tmp_path):
+  """--seeds: only those members, with the rates they have in the whole run's evaluation."""
+  config, workdir, _ = many_seeds_run
+  out = tmp_path / 'members.json'
+  result = subprocess.run(
+      [sys.executable, 'experiments/eval_members.py', f'--workdir={workdir}',
+       '--digits=' + ','.join(map(str, config.eval_digits)),
+       f'--examples={config.eval_examples[0]}', f'--batch_size={config.eval_batch_size}',
+       f'--json={out}', '--seeds=3,1'], capture_output=True, text=True, timeout=300)
+  assert result.returncode == 0, result.stderr[-2000:]
+  with open(os.path.join(workdir, 'seeds.json')) as f:
+    expected = {m['seed']: m['results'] for m in json.load(f)['members']}
+  members = json.loads(out.read_text())['members']
+  assert [m['seed'] for m in members] == [1, 3]
+  assert [m['results'] for m in members] == [expected[1], expected[3]]
+  result = subprocess.run(
+      [sys.executable, 'experiments/eval_members.py', f'--workdir={workdir}', '--digits=2',
+       '--seeds=1,9'], capture_output=True, text=True, timeout=300)
+  assert result.returncode != 0 and 'the run has seeds [0, 1, 2, 3]' in result.stderr
+
+
 def test_eval_members_script_refuses_a_one_seed_run(tiny_run):
   result = subprocess.run(
       [sys.executable, 'experiments/eval_members.py', f'--workdir={tiny_run}', '--digits=2'],
