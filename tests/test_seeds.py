@@ -111,16 +111,21 @@ def test_load_before_the_end_says_why(tmp_path):
     ngpu_jax.load(str(tmp_path))
 
 
+def run_eval_members_on_its_own_lengths(config, workdir, out, *flags):
+  """experiments/eval_members.py on the run's eval lengths, examples and batch, JSON to out."""
+  return subprocess.run(
+      [sys.executable, 'experiments/eval_members.py', f'--workdir={workdir}',
+       '--digits=' + ','.join(map(str, config.eval_digits)),
+       f'--examples={config.eval_examples[0]}', f'--batch_size={config.eval_batch_size}',
+       f'--json={out}', *flags], capture_output=True, text=True, timeout=300)
+
+
 def test_eval_members_script_repeats_the_programs_evaluation(many_seeds_run, tmp_path):
   """experiments/eval_members.py on the run's own lengths and examples gives every member's
   rates in seeds.json (same examples: each member's seed as the evaluation seed)."""
   config, workdir, _ = many_seeds_run
   out = tmp_path / 'members.json'
-  result = subprocess.run(
-      [sys.executable, 'experiments/eval_members.py', f'--workdir={workdir}',
-       '--digits=' + ','.join(map(str, config.eval_digits)),
-       f'--examples={config.eval_examples[0]}', f'--batch_size={config.eval_batch_size}',
-       f'--json={out}'], capture_output=True, text=True, timeout=300)
+  result = run_eval_members_on_its_own_lengths(config, workdir, out)
   assert result.returncode == 0, result.stderr[-2000:]
   with open(os.path.join(workdir, 'seeds.json')) as f:
     expected = json.load(f)['members']
@@ -134,11 +139,7 @@ def test_eval_members_script_tests_the_chosen_seeds(many_seeds_run, tmp_path):
   """--seeds: only those members, with the rates they have in the whole run's evaluation."""
   config, workdir, _ = many_seeds_run
   out = tmp_path / 'members.json'
-  result = subprocess.run(
-      [sys.executable, 'experiments/eval_members.py', f'--workdir={workdir}',
-       '--digits=' + ','.join(map(str, config.eval_digits)),
-       f'--examples={config.eval_examples[0]}', f'--batch_size={config.eval_batch_size}',
-       f'--json={out}', '--seeds=3,1'], capture_output=True, text=True, timeout=300)
+  result = run_eval_members_on_its_own_lengths(config, workdir, out, '--seeds=3,1')
   assert result.returncode == 0, result.stderr[-2000:]
   with open(os.path.join(workdir, 'seeds.json')) as f:
     expected = {m['seed']: m['results'] for m in json.load(f)['members']}
