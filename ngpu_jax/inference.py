@@ -114,7 +114,12 @@ def load(workdir: str, step=None, extra_steps=None) -> Predictor:
   """The model saved in `workdir` (its latest checkpoint, or `step`), or the shipped model
   `pretrained/NAME`. extra_steps: run it that many steps past its input's length
   (model.extra_steps; None: as it was saved)."""
-  predictor = _load(workdir, step)
+  return with_extra_steps(_load(workdir, step), extra_steps)
+
+
+def with_extra_steps(predictor: Predictor, extra_steps=None) -> Predictor:
+  """The same model run `extra_steps` steps past its input's length (model.extra_steps), or
+  itself for None. The parameters are shared, not copied."""
   if extra_steps is None:
     return predictor
   config = ml_collections.ConfigDict(predictor.config.to_dict())

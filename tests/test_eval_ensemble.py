@@ -81,16 +81,47 @@ def test_an_ensemble_of_one_model_twice_is_that_model(tiny_run):
     assert rows[2][key] == rows[0][key]
 
 
+def test_wrong_examples_are_the_strict_errors(tiny_run):
+  """Each row names its wrong examples: as many as its strict errors, and for an ensemble of
+  one model twice, the model's own."""
+  specs = [f'{tiny_run}@10'] * 2
+  rows = eval_ensemble.evaluate_ensemble(*eval_ensemble.load_members(specs), [4], [16], 3, 8,
+                                         log=lambda s: None)
+  member = ngpu_jax.load(tiny_run, 10)
+  inputs, targets = evaluate.sample_eval(tasks.get('badd'), 4, 16, 3)
+  wrong = np.flatnonzero((member.predict(inputs, 8) != targets).any(axis=1)).tolist()
+  assert wrong  # the tiny model errs at 4 digits
+  for row in rows:
+    assert row['wrong_examples'] == wrong
+    assert len(row['wrong_examples']) == round(row['seq_error'] * row['examples'])
+
+
+def test_extra_steps(tiny_run):
+  """--extra_steps runs every member that many steps longer, as ngpu_jax.load does."""
+  specs = [f'{tiny_run}@10', f'{tiny_run}@20']
+  names, members = eval_ensemble.load_members(specs, extra_steps=2)
+  assert [m.model_config.extra_steps for m in members] == [2, 2]
+  rows = eval_ensemble.evaluate_ensemble(names, members, [4], [16], 3, 8, log=lambda s: None)
+  for spec, step, row in zip(specs, (10, 20), rows):
+    longer = ngpu_jax.load(tiny_run, step, extra_steps=2)
+    expected = evaluate.evaluate_lengths(longer.params, longer.model_config, tasks.get('badd'),
+                                         [4], [16], 8, 3, log=lambda s: None)[4]
+    assert row['member'] == spec and {k: row[k] for k in expected} == expected
+  plain = eval_ensemble.load_members(specs)[1]
+  assert [m.model_config.extra_steps for m in plain] == [0, 0]
+
+
 def test_command_line(tiny_run, tmp_path):
   out = tmp_path / 'ensemble.json'
   result = subprocess.run(
       [sys.executable, 'experiments/eval_ensemble.py', f'--members={tiny_run}@10,{tiny_run}',
-       '--digits=3', '--examples=8', '--batch_size=8', f'--json={out}'],
+       '--digits=3', '--examples=8', '--batch_size=8', f'--json={out}', '--extra_steps=1'],
       capture_output=True, text=True, timeout=300)
   assert result.returncode == 0, result.stderr[-2000:]
   assert 'ensemble of 2 @3 (8 ex.)' in result.stdout
   report = json.loads(out.read_text())
   assert [r['member'] for r in report['rows']] == [f'{tiny_run}@10', tiny_run, 'ensemble']
+  assert all(isinstance(r['wrong_examples'], list) for r in report['rows'])
 
 
 @pytest.mark.parametrize('specs, message', [
