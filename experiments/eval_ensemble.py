@@ -93,8 +93,9 @@ def evaluate_ensemble(names, members, digits, examples, seed, batch_size, subset
                       on_rows=lambda rows: None) -> list:
   """Rows {member (its name from load_members, or 'ensemble'), step, digits, examples,
   seconds, rates..., wrong_examples (indices of the examples with a strict error)}, each
-  member's and then the ensemble's at every length; with `subsets` = k, also a row {member: 'subsets of k', subsets, exact_subsets, seq_errors} for the
-  ensembles of every k of the members, on the same examples."""
+  member's and then the ensemble's at every length; with `subsets` = k, also a row
+  {member: 'subsets of k', subsets, exact_subsets, seq_errors} for the ensembles of every k
+  of the members, on the same examples."""
   if not 0 <= subsets <= len(members):
     raise ValueError(f'subsets must be between 0 and the {len(members)} members, got {subsets}')
   task = tasks.get(members[0].task)
