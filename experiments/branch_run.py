@@ -26,6 +26,14 @@ checkpoint:
 
 --learning_rate replaces the learning rate kept in the optimizer state (the config's
 learning_rate is only the starting rate of a fresh run).
+
+A many-seeds run (`--config.num_seeds=K`) branches as a whole: every member's checkpoint,
+each member's learning rate set to --learning_rate (--average is for one-seed runs):
+
+  python experiments/branch_run.py --source=runs/badd_seeds8 --target=runs/badd_seeds8_lr1 \
+      --learning_rate=1e-4
+  python -m ngpu_jax.main --config=experiments/configs/badd.py --workdir=runs/badd_seeds8_lr1 \
+      --config.num_seeds=8 --config.seed=0 --config.train_minutes=...
 Checkpoints written before commit 691561b, whose optimizer state lacks the
 `optax.apply_if_finite` wrapper, are carried into today's layout (counters at zero).
 """
@@ -36,7 +44,7 @@ from absl import app, flags
 import jax
 import optax
 
-from ngpu_jax import checkpoint, tasks, train
+from ngpu_jax import checkpoint, seeds, tasks, train
 from ngpu_jax.config import base_config
 
 FLAGS = flags.FLAGS
@@ -46,7 +54,8 @@ def define_flags():  # only when run as a script: the tests import branch() besi
   flags.DEFINE_string('source', None, 'Workdir to branch from.', required=True)
   flags.DEFINE_string('target', None, 'New workdir (must hold no checkpoints).', required=True)
   flags.DEFINE_integer('step', None, 'Checkpoint of SOURCE to start from (default: newest).')
-  flags.DEFINE_float('learning_rate', None, 'New learning rate (default: the saved one).')
+  flags.DEFINE_float('learning_rate', None, 'New learning rate, of every member in a many-seeds '
+                    'run (default: the saved one).')
   flags.DEFINE_list('average', [], 'Checkpoints of SOURCE whose parameters TARGET gets the '
                     'mean of (default: only STEP).')
   flags.DEFINE_string('task', None, "Train on this task from now on (same symbols as SOURCE's "
@@ -104,12 +113,20 @@ def branch(source: str, target: str, step=None, learning_rate=None, task=None,
       if s not in kept:
         raise ValueError(f'{source} has no checkpoint {s}; it has {kept}')
     progress = old.progress(step)
-    merged = progress['curriculum']['merged']
-    if any(old.progress(s)['curriculum']['merged'] != merged for s in average):
-      raise ValueError('checkpoints to average must all be before or all after the merge of '
-                       'the relaxed parameter sets')
-    tx = train.make_optimizer(config)
-    state = train.initial_state(config, train.model_config(config), tx, merged)
+    if config.num_seeds > 1:
+      if average:
+        raise ValueError(f'--average needs a one-seed run; {source} trains '
+                         f'{config.num_seeds} seeds in one program')
+      _, members = seeds.check_config(config)
+      tx = seeds.optimizer(members)
+      state = seeds.initial_state(members, tx)  # merged members keep their shape
+    else:
+      merged = progress['curriculum']['merged']
+      if any(old.progress(s)['curriculum']['merged'] != merged for s in average):
+        raise ValueError('checkpoints to average must all be before or all after the merge '
+                         'of the relaxed parameter sets')
+      tx = train.make_optimizer(config)
+      state = train.initial_state(config, train.model_config(config), tx, merged)
     params, opt_state = restore(old, step, state)
     if average:
       kept_params = [restore(old, s, state)[0] for s in average]

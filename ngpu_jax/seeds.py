@@ -140,6 +140,12 @@ def _group_step(vmapped_step, state, group, inputs, targets, lengths, keys, pull
                  for name, v in metrics.items()}
 
 
+def optimizer(members):
+  """The program's one optimizer. Its noise stage exists when any member uses noise; a zero
+  scale then adds zeros."""
+  return train.make_optimizer(max(members, key=lambda m: m.grad_noise_scale))
+
+
 def initial_state(members, tx) -> dict:
   """The stacked fresh state: member k's initialisation and learning rate."""
   states = []
@@ -173,8 +179,7 @@ def train_seeds(config, workdir: str, log=print) -> dict:
     train.save_config(workdir, config)
   else:
     train.check_matches_workdir(workdir, config)
-  # The noise stage exists when any member uses noise; a zero scale then adds zeros.
-  tx = train.make_optimizer(max(members, key=lambda m: m.grad_noise_scale))
+  tx = optimizer(members)
   ckpts = checkpoint.Checkpoints(workdir, keep_period=config.keep_checkpoint_every)
   n_max = task.length(config.max_train_digits)
   pulls = [relaxation.pull_schedule(m.pull_start, m.pull_factor, m.pull_cap) for m in members]

@@ -441,11 +441,14 @@ def learning_rate(opt_state) -> float:
 
 
 def set_learning_rate(opt_state, value: float):
-  """opt_state with Adam's learning rate replaced (optax.inject_hyperparams keeps it there)."""
+  """opt_state with Adam's learning rate replaced (optax.inject_hyperparams keeps it there).
+  value: a number, or one per member of a many-seeds state ([K]); a number is given to every
+  member, so the state keeps its shape."""
   chain = opt_state.inner_state
   adam = chain[-1]
+  old = adam.hyperparams['learning_rate']
   hyperparams = {**adam.hyperparams,
-                 'learning_rate': jnp.asarray(value, adam.hyperparams['learning_rate'].dtype)}
+                 'learning_rate': jnp.broadcast_to(jnp.asarray(value, old.dtype), old.shape)}
   return opt_state._replace(inner_state=(*chain[:-1], adam._replace(hyperparams=hyperparams)))
 
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import ngpu_jax
-from ngpu_jax import seeds, train
+from ngpu_jax import checkpoint, seeds, train
 from conftest import load_experiment, tiny_config
 
 # Member 1 and 3 never pass the curriculum check (bound 0): they stay at 1 digit while
@@ -91,6 +91,35 @@ def test_resume_continues_exactly(many_seeds_run, tmp_path):
   train.train_and_evaluate(tiny_config(**GRID), resumed, log=lambda s: None)
   for a, b in zip(seeds.load_members(resumed), seeds.load_members(workdir)):
     chex.assert_trees_all_equal(a.params, b.params)
+
+
+def test_branch_of_a_many_seeds_run_resumes_at_the_new_rate(many_seeds_run, tmp_path):
+  """experiments/branch_run.py on a many-seeds run: every member's checkpoint, each member's
+  learning rate replaced, Adam's moments kept; the program resumes from it."""
+  branch_run = load_experiment('branch_run')
+  config, workdir, _ = many_seeds_run
+  target = str(tmp_path / 'branch')
+  assert branch_run.branch(workdir, target, step=20, learning_rate=2.5e-4) == 20
+  members = seeds.member_configs(config)
+  template = seeds.initial_state(members, seeds.optimizer(members))
+
+  def read(run):
+    ckpts = checkpoint.Checkpoints(run, read_only=True)
+    params, opt_state = ckpts.restore(20, template['params'], template['opt_state'])
+    progress = ckpts.progress(20)
+    ckpts.close()
+    return params, opt_state, progress
+
+  (params, opt_state, progress), (old_params, old_opt_state, old_progress) = read(target), read(workdir)
+  chex.assert_trees_all_equal(params, old_params)
+  assert progress == old_progress
+  np.testing.assert_allclose(seeds._learning_rates(opt_state), [2.5e-4] * 4, rtol=1e-6)
+  assert not np.allclose(seeds._learning_rates(old_opt_state), 2.5e-4)
+  chex.assert_trees_all_equal(opt_state.inner_state[0], old_opt_state.inner_state[0])
+  with pytest.raises(ValueError, match='needs a one-seed run'):
+    branch_run.branch(workdir, str(tmp_path / 'mean'), average=[10, 20])
+  train.train_and_evaluate(tiny_config(**GRID), target, log=lambda s: None)
+  assert checkpoint.Checkpoints(target, read_only=True).latest_step() == 30
 
 
 @pytest.mark.parametrize('overrides,message', [
