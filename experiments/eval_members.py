@@ -4,13 +4,13 @@ config's `eval_digits` when it ends. Used for the small ablations in experiments
 whose members had not reached the longest trained length, to compare them where they had.
 
   python experiments/eval_members.py --workdir=runs/abl_bmul/base --digits=4,5,6 \
-      [--examples=128] [--batch_size=64] [--json=members.json] [--seeds=0,2]
+      [--examples=128] [--batch_size=64] [--json=members.json] [--seeds=0,2] [--step=S]
 
 Each member is tested on the examples its own program's final evaluation would draw (its
 seed as the evaluation seed; `--mode=eval --config.seed=SEED`), so the members of two arms
 with the same seeds see the same examples. Strict sequence error, and per length the
 lenient and symbol errors in --json. --seeds tests only those members (a long length on the
-members that passed a shorter one).
+members that passed a shorter one). --step tests a kept checkpoint other than the newest.
 """
 
 import json
@@ -26,6 +26,7 @@ flags.DEFINE_integer('examples', 128, 'Examples per length and member.')
 flags.DEFINE_integer('batch_size', 64, 'Evaluation batch.')
 flags.DEFINE_string('json', '', 'Write every member\'s rates to this file.')
 flags.DEFINE_list('seeds', [], 'Test only these members (default: all).')
+flags.DEFINE_integer('step', None, 'Checkpoint to test (default: the newest).')
 
 
 def main(argv):
@@ -35,7 +36,7 @@ def main(argv):
     raise app.UsageError('--digits and --examples must be positive')
   rows = []
   try:
-    members = seeds.load_members(FLAGS.workdir)
+    members = seeds.load_members(FLAGS.workdir, FLAGS.step)
   except ValueError as e:
     raise app.UsageError(str(e))
   if FLAGS.seeds:

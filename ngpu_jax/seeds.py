@@ -397,19 +397,25 @@ def _save_best(workdir, member, state, k, progress):
   ckpts.close()
 
 
-def load_members(workdir: str) -> list:
-  """Every member of a many-seeds workdir at its latest checkpoint, as `inference.Predictor`s
-  (one set once merged), in member order."""
+def load_members(workdir: str, step=None) -> list:
+  """Every member of a many-seeds workdir at its latest checkpoint (or at checkpoint `step`),
+  as `inference.Predictor`s (one set once merged), in member order."""
   from ngpu_jax import inference  # inference loads many-seeds runs through this module
   config = train.read_config(workdir)
   if config is None or config.get('num_seeds', 1) < 2:
     raise ValueError(f'{workdir} holds no many-seeds run (config.json with num_seeds > 1)')
   members = member_configs(config)
-  tx = train.make_optimizer(max(members, key=lambda m: m.grad_noise_scale))
-  template = jax.eval_shape(lambda: initial_state(members, tx))
+  template = jax.eval_shape(lambda: initial_state(members, optimizer(members)))
   ckpts = checkpoint.Checkpoints(workdir, read_only=True)
   try:
-    found = ckpts.restore_newest_good(lambda p: (template['params'], None), log=lambda s: None)
+    if step is None:
+      found = ckpts.restore_newest_good(lambda p: (template['params'], None),
+                                        log=lambda s: None)
+    else:
+      kept = sorted(ckpts.manager.all_steps())
+      if step not in kept:
+        raise ValueError(f'{workdir} has no checkpoint {step}; it has {kept}')
+      found = (step, ckpts.progress(step), ckpts.restore(step, template['params'])[0], None)
   finally:
     ckpts.close()
   if found is None:

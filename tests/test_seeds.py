@@ -181,6 +181,32 @@ def test_eval_members_script_tests_the_chosen_seeds(many_seeds_run, tmp_path):
   assert result.returncode != 0 and 'the run has seeds [0, 1, 2, 3]' in result.stderr
 
 
+def test_load_members_at_a_kept_checkpoint(many_seeds_run, tmp_path):
+  """seeds.load_members(workdir, step) and eval_members.py --step: the members of that
+  checkpoint, not the newest; a step that is not kept is refused."""
+  config, workdir, _ = many_seeds_run
+  at_20, newest = seeds.load_members(workdir, 20), seeds.load_members(workdir)
+  assert [m.step for m in at_20] == [20] * 4 and [m.step for m in newest] == [30] * 4
+  members = seeds.member_configs(config)
+  template = seeds.initial_state(members, seeds.optimizer(members))
+  ckpts = checkpoint.Checkpoints(workdir, read_only=True)
+  params_20 = ckpts.restore(20, template['params'])[0]
+  merged_20 = [p['curriculum']['merged'] for p in ckpts.progress(20)['members']]
+  ckpts.close()
+  for k, member in enumerate(at_20):
+    chex.assert_trees_all_equal(member.params,
+                                seeds.member_model({'params': params_20}, k, merged_20[k]))
+  with pytest.raises(ValueError, match='has no checkpoint 15; it has'):
+    seeds.load_members(workdir, 15)
+  out = tmp_path / 'members.json'
+  result = subprocess.run(
+      [sys.executable, 'experiments/eval_members.py', f'--workdir={workdir}', '--digits=2',
+       '--examples=8', '--step=20', f'--json={out}'], capture_output=True, text=True,
+      timeout=300)
+  assert result.returncode == 0, result.stderr[-2000:]
+  assert [m['step'] for m in json.loads(out.read_text())['members']] == [20] * 4
+
+
 def test_eval_members_script_refuses_a_one_seed_run(tiny_run):
   result = subprocess.run(
       [sys.executable, 'experiments/eval_members.py', f'--workdir={tiny_run}', '--digits=2'],
