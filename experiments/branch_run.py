@@ -34,6 +34,7 @@ each member's learning rate set to --learning_rate (--average is for one-seed ru
       --learning_rate=1e-4
   python -m ngpu_jax.main --config=experiments/configs/badd.py --workdir=runs/badd_seeds8_lr1 \
       --config.num_seeds=8 --config.seed=0 --config.train_minutes=...
+
 Checkpoints written before commit 691561b, whose optimizer state lacks the
 `optax.apply_if_finite` wrapper, are carried into today's layout (counters at zero).
 """

@@ -110,7 +110,8 @@ def test_branch_of_a_many_seeds_run_resumes_at_the_new_rate(many_seeds_run, tmp_
     ckpts.close()
     return params, opt_state, progress
 
-  (params, opt_state, progress), (old_params, old_opt_state, old_progress) = read(target), read(workdir)
+  params, opt_state, progress = read(target)
+  old_params, old_opt_state, old_progress = read(workdir)
   chex.assert_trees_all_equal(params, old_params)
   assert progress == old_progress
   np.testing.assert_allclose(seeds._learning_rates(opt_state), [2.5e-4] * 4, rtol=1e-6)
